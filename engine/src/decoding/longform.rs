@@ -1,0 +1,329 @@
+//! Long-form transcription: walks the recording window by window, seeking to the
+//! last complete timestamp of each window (not fixed 30 s hops), skipping silent
+//! windows, and carrying the previous text as a prompt.
+
+use super::fallback::decode_with_fallback;
+use super::language::detect_language;
+use super::logit_filters::FilterContext;
+use super::options::{Task, TranscribeOptions};
+use super::text::Utf8Assembler;
+use crate::error::EngineError;
+use crate::transcript::{Segment, Transcript};
+use crate::whisper::config::{
+    FRAMES_PER_POSITION, FRAMES_PER_SECOND, TIMESTAMP_STEP_S, WINDOW_FRAMES,
+};
+use crate::whisper::languages::parse_language;
+use crate::whisper::mel::log_mel_spectrogram;
+use crate::whisper::WhisperModel;
+use candle_core::Tensor;
+use rand::SeedableRng;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Optional observers of a running transcription.
+#[derive(Default, Clone, Copy)]
+pub struct Hooks<'a> {
+    /// Called after each window with (seconds processed, total seconds).
+    pub progress: Option<&'a (dyn Fn(f64, f64) + Sync)>,
+    /// Checked before each window; when set the transcription stops with `Cancelled`.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// A piece of one window's output between two timestamps.
+struct TimedSlice {
+    start_s: f64,
+    end_s: f64,
+    range: Range<usize>,
+}
+
+/// Splits a window's tokens at timestamp pairs; returns the slices and where to seek next.
+fn split_at_timestamps(
+    tokens: &[u32],
+    ts_begin: u32,
+    seek: usize,
+    segment_frames: usize,
+) -> (Vec<TimedSlice>, usize) {
+    let offset_s = seek as f64 / FRAMES_PER_SECOND as f64;
+    let ts_seconds = |t: u32| t.saturating_sub(ts_begin) as f64 * TIMESTAMP_STEP_S;
+    let is_ts = |t: u32| t >= ts_begin;
+    let n = tokens.len();
+    let single_timestamp_ending = n >= 2 && !is_ts(tokens[n - 2]) && is_ts(tokens[n - 1]);
+    let mut boundaries: Vec<usize> = (1..n)
+        .filter(|&i| is_ts(tokens[i]) && is_ts(tokens[i - 1]))
+        .collect();
+    let mut slices = Vec::new();
+    if boundaries.is_empty() {
+        let mut duration = segment_frames as f64 / FRAMES_PER_SECOND as f64;
+        if let Some(&last) = tokens.iter().rev().find(|&&t| is_ts(t)) {
+            if last != ts_begin {
+                duration = ts_seconds(last);
+            }
+        }
+        slices.push(TimedSlice {
+            start_s: offset_s,
+            end_s: offset_s + duration,
+            range: 0..n,
+        });
+        return (slices, seek + segment_frames);
+    }
+    if single_timestamp_ending {
+        boundaries.push(n);
+    }
+    let mut last = 0;
+    for &cut in &boundaries {
+        let piece = &tokens[last..cut];
+        slices.push(TimedSlice {
+            start_s: offset_s + ts_seconds(piece[0]),
+            end_s: offset_s + ts_seconds(piece[piece.len() - 1]),
+            range: last..cut,
+        });
+        last = cut;
+    }
+    let next_seek = if single_timestamp_ending {
+        // Nothing is spoken after the final timestamp: the whole window is done.
+        seek + segment_frames
+    } else {
+        // Resume at the last complete timestamp; the unfinished tail is decoded again.
+        let last_ts = tokens[last - 1].saturating_sub(ts_begin) as usize;
+        seek + last_ts * FRAMES_PER_POSITION
+    };
+    (slices, next_seek)
+}
+
+fn resolve_language(
+    model: &WhisperModel,
+    opts: &TranscribeOptions,
+) -> Result<Option<&'static str>, EngineError> {
+    let given = match opts.language.as_deref() {
+        Some(l) => parse_language(l).map_err(EngineError::InvalidOptions)?,
+        None => None,
+    };
+    if !model.is_multilingual() {
+        if let Some(code) = given.filter(|c| *c != "en") {
+            return Err(EngineError::UnsupportedLanguage {
+                language: code.to_string(),
+                reason: "this model is English-only; use a multilingual model such as base".into(),
+            });
+        }
+        if opts.task == Task::Translate {
+            return Err(EngineError::InvalidOptions(
+                "translation needs a multilingual model such as base".into(),
+            ));
+        }
+        return Ok(Some("en"));
+    }
+    if let Some(code) = given {
+        if model.tokenizer.language_id(code).is_none() {
+            return Err(EngineError::UnsupportedLanguage {
+                language: code.to_string(),
+                reason: "this model has no token for it".into(),
+            });
+        }
+    }
+    Ok(given)
+}
+
+/// Transcribes 16 kHz mono audio.
+pub fn transcribe_pcm(
+    model: &WhisperModel,
+    pcm_16k: &[f32],
+    duration_s: f64,
+    opts: &TranscribeOptions,
+    hooks: Hooks,
+) -> Result<Transcript, EngineError> {
+    let mut language = resolve_language(model, opts)?;
+    let mut language_probability = 1.0;
+    let net = &model.network;
+    let tok = &model.tokenizer;
+    let special = &tok.special;
+    let mel = log_mel_spectrogram(pcm_16k, &model.mel_filters, net.config.num_mel_bins);
+    let content_frames = mel.content_frames();
+    let content_s = content_frames as f64 / FRAMES_PER_SECOND as f64;
+
+    let filters_begin = if opts.suppress_blank {
+        Some(&model.begin_suppress_tokens[..])
+    } else {
+        None
+    };
+    let filters = FilterContext {
+        special,
+        suppress: &model.suppress_tokens,
+        begin_suppress: filters_begin,
+        max_initial_timestamp_index: Some(
+            (opts.max_initial_timestamp_s / TIMESTAMP_STEP_S).round() as u32,
+        ),
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(opts.seed);
+    let max_prompt_tokens = net.max_tokens() / 2 - 1;
+
+    let mut all_tokens: Vec<u32> = Vec::new();
+    if let Some(p) = opts
+        .initial_prompt
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+    {
+        all_tokens.extend(tok.encode(&format!(" {}", p.trim()))?);
+    }
+    let mut prompt_reset_since = 0;
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut utf8 = Utf8Assembler::default();
+    let mut seek = 0usize;
+
+    while seek < content_frames {
+        if hooks.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(EngineError::Cancelled);
+        }
+        let segment_frames = WINDOW_FRAMES.min(content_frames - seek);
+        let window = mel.window(seek, segment_frames);
+        let input = Tensor::from_vec(window, (1, mel.n_mels, WINDOW_FRAMES), &net.device)?;
+        let audio = net.encode(&input)?;
+        let cross = net.cross_attention_cache(&audio)?;
+
+        if language.is_none() {
+            let guess = detect_language(model, &cross)?;
+            language = Some(guess.code);
+            language_probability = guess.probability;
+        }
+        let lang_code = language.unwrap_or("en");
+
+        let previous = &all_tokens[prompt_reset_since..];
+        let mut prompt = Vec::new();
+        if !previous.is_empty() {
+            prompt.push(special.sot_prev);
+            prompt.extend_from_slice(&previous[previous.len().saturating_sub(max_prompt_tokens)..]);
+        }
+        prompt.push(special.sot);
+        if model.is_multilingual() {
+            prompt.push(tok.language_id(lang_code).unwrap_or(special.sot));
+            prompt.push(match opts.task {
+                Task::Transcribe => special.transcribe,
+                Task::Translate => special.translate,
+            });
+        }
+
+        let decoded = decode_with_fallback(model, &cross, &prompt, &filters, opts, &mut rng)?;
+        let result = &decoded.result;
+        let previous_seek = seek;
+
+        let silent = opts
+            .no_speech_threshold
+            .is_some_and(|t| result.no_speech_prob > t)
+            && !opts
+                .log_prob_threshold
+                .is_some_and(|t| result.avg_logprob > t);
+        if silent {
+            seek += segment_frames;
+        } else {
+            let (slices, next_seek) = split_at_timestamps(
+                &result.tokens,
+                special.timestamp_begin,
+                seek,
+                segment_frames,
+            );
+            // Guard against a window that would not move us forward.
+            seek = if next_seek > seek {
+                next_seek
+            } else {
+                seek + segment_frames
+            };
+            for slice in slices {
+                let ids = &result.tokens[slice.range.clone()];
+                let text_ids: Vec<u32> = ids.iter().copied().filter(|&t| t < special.eot).collect();
+                if slice.start_s == slice.end_s || tok.decode_text(&text_ids).trim().is_empty() {
+                    continue;
+                }
+                let text = utf8.push(&tok.text_bytes(&text_ids));
+                let logprobs = &result.token_logprobs[slice.range.clone()];
+                let confidence = if logprobs.is_empty() {
+                    result.avg_logprob.exp()
+                } else {
+                    logprobs.iter().map(|&l| (l as f64).exp()).sum::<f64>() / logprobs.len() as f64
+                };
+                all_tokens.extend_from_slice(ids);
+                let prev_end = segments.last().map_or(0.0, |s| s.end_s);
+                let start_s = slice.start_s.clamp(prev_end.min(duration_s), duration_s);
+                let end_s = slice.end_s.clamp(start_s, duration_s);
+                segments.push(Segment {
+                    start_s,
+                    end_s,
+                    text,
+                    tokens: ids.to_vec(),
+                    confidence: confidence.clamp(0.0, 1.0),
+                    avg_logprob: result.avg_logprob,
+                    no_speech_prob: result.no_speech_prob,
+                    compression_ratio: decoded.compression_ratio,
+                    temperature: decoded.final_temperature,
+                });
+            }
+        }
+        if !opts.condition_on_previous_text
+            || decoded.final_temperature > opts.prompt_reset_on_temperature
+        {
+            prompt_reset_since = all_tokens.len();
+        }
+        if let Some(progress) = hooks.progress {
+            progress(
+                (seek.min(content_frames) as f64 / FRAMES_PER_SECOND as f64).min(content_s),
+                content_s,
+            );
+        }
+        debug_assert!(seek > previous_seek);
+    }
+    if let Some(last) = segments.last_mut() {
+        last.text.push_str(&utf8.finish());
+    }
+    let text = segments
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<String>()
+        .trim()
+        .to_string();
+    let (language, language_probability) = match language {
+        Some(l) => (l.to_string(), language_probability),
+        None => ("en".to_string(), 0.0),
+    };
+    Ok(Transcript {
+        text,
+        segments,
+        language,
+        language_probability,
+        duration_s,
+        task: opts.task,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TS: u32 = 1000;
+
+    #[test]
+    fn pairs_split_into_segments_and_seek_to_last_complete_timestamp() {
+        // <0.00> a b <1.00><1.00> c <2.00><2.00> d   (unfinished tail)
+        let tokens = [TS, 1, 2, TS + 50, TS + 50, 3, TS + 100, TS + 100, 4];
+        let (slices, next) = split_at_timestamps(&tokens, TS, 300, 3000);
+        assert_eq!(slices.len(), 2);
+        assert!((slices[0].start_s - 3.0).abs() < 1e-9 && (slices[0].end_s - 4.0).abs() < 1e-9);
+        assert!((slices[1].start_s - 4.0).abs() < 1e-9 && (slices[1].end_s - 5.0).abs() < 1e-9);
+        assert_eq!(next, 300 + 100 * FRAMES_PER_POSITION);
+    }
+
+    #[test]
+    fn single_timestamp_ending_consumes_the_window() {
+        let tokens = [TS, 1, 2, TS + 50, TS + 50, 3, TS + 80];
+        let (slices, next) = split_at_timestamps(&tokens, TS, 0, 1234);
+        assert_eq!(slices.len(), 2);
+        assert_eq!(next, 1234);
+        assert!((slices[1].end_s - 1.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn no_pairs_means_one_segment_for_the_window() {
+        let tokens = [TS, 1, 2, 3, TS + 120];
+        let (slices, next) = split_at_timestamps(&tokens, TS, 0, 3000);
+        assert_eq!(slices.len(), 1);
+        assert!((slices[0].end_s - 2.4).abs() < 1e-9);
+        assert_eq!(next, 3000);
+    }
+}

@@ -1,0 +1,385 @@
+//! The Whisper transformer on candle ops: encoder, and a decoder whose self-attention
+//! keys/values are cached per stream so each new token costs one position, not the
+//! whole prefix.
+//!
+//! Weights are immutable and cheap to share (`Tensor` is reference-counted); all
+//! per-stream state lives in [`DecoderCache`] and [`CrossAttentionCache`], so any
+//! number of workers can decode concurrently over one copy of the weights.
+
+use super::config::WhisperConfig;
+use candle_core::{DType, Device, Module, Result, Tensor, D};
+use candle_nn::{kv_cache::KvCache, Conv1d, Conv1dConfig, LayerNorm, Linear, VarBuilder};
+
+const LAYER_NORM_EPS: f64 = 1e-5;
+
+fn linear(vb: &VarBuilder, d_in: usize, d_out: usize, bias: bool) -> Result<Linear> {
+    let w = vb.get((d_out, d_in), "weight")?;
+    let b = if bias {
+        Some(vb.get(d_out, "bias")?)
+    } else {
+        None
+    };
+    Ok(Linear::new(w, b))
+}
+
+fn layer_norm(vb: &VarBuilder, d: usize) -> Result<LayerNorm> {
+    Ok(LayerNorm::new(
+        vb.get(d, "weight")?,
+        vb.get(d, "bias")?,
+        LAYER_NORM_EPS,
+    ))
+}
+
+struct Attention {
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    out: Linear,
+    n_head: usize,
+}
+
+impl Attention {
+    fn load(vb: VarBuilder, d: usize, n_head: usize) -> Result<Self> {
+        Ok(Self {
+            q: linear(&vb.pp("q_proj"), d, d, true)?,
+            k: linear(&vb.pp("k_proj"), d, d, false)?,
+            v: linear(&vb.pp("v_proj"), d, d, true)?,
+            out: linear(&vb.pp("out_proj"), d, d, true)?,
+            n_head,
+        })
+    }
+
+    /// `[b, t, d]` → `[b, heads, t, d_head]`.
+    fn split_heads(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, t, d) = x.dims3()?;
+        x.reshape((b, t, self.n_head, d / self.n_head))?
+            .transpose(1, 2)?
+            .contiguous()
+    }
+
+    fn attend(&self, q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+        let d_head = q.dim(D::Minus1)?;
+        let q = (q * (1.0 / (d_head as f64).sqrt()))?;
+        let mut scores = q.matmul(&k.t()?)?;
+        if let Some(mask) = mask {
+            scores = scores.broadcast_add(mask)?;
+        }
+        let weights = candle_nn::ops::softmax_last_dim(&scores)?;
+        let (b, _, t, _) = q.dims4()?;
+        weights
+            .matmul(v)?
+            .transpose(1, 2)?
+            .reshape((b, t, self.n_head * d_head))?
+            .apply(&self.out)
+    }
+
+    fn self_attend(&self, x: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+        let q = self.split_heads(&self.q.forward(x)?)?;
+        let k = self.split_heads(&self.k.forward(x)?)?;
+        let v = self.split_heads(&self.v.forward(x)?)?;
+        self.attend(&q, &k, &v, mask)
+    }
+
+    fn self_attend_cached(
+        &self,
+        x: &Tensor,
+        cache: &mut KvCache,
+        mask: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        let q = self.split_heads(&self.q.forward(x)?)?;
+        let k = self.split_heads(&self.k.forward(x)?)?;
+        let v = self.split_heads(&self.v.forward(x)?)?;
+        let (k, v) = cache.append(&k, &v)?;
+        self.attend(&q, &k, &v, mask)
+    }
+
+    fn project_kv(&self, audio: &Tensor) -> Result<(Tensor, Tensor)> {
+        Ok((
+            self.split_heads(&self.k.forward(audio)?)?,
+            self.split_heads(&self.v.forward(audio)?)?,
+        ))
+    }
+}
+
+struct Block {
+    self_attn: Attention,
+    self_attn_ln: LayerNorm,
+    cross_attn: Option<(Attention, LayerNorm)>,
+    fc1: Linear,
+    fc2: Linear,
+    mlp_ln: LayerNorm,
+}
+
+impl Block {
+    fn load(vb: VarBuilder, d: usize, n_head: usize, ffn: usize, cross: bool) -> Result<Self> {
+        let cross_attn = if cross {
+            Some((
+                Attention::load(vb.pp("encoder_attn"), d, n_head)?,
+                layer_norm(&vb.pp("encoder_attn_layer_norm"), d)?,
+            ))
+        } else {
+            None
+        };
+        Ok(Self {
+            self_attn: Attention::load(vb.pp("self_attn"), d, n_head)?,
+            self_attn_ln: layer_norm(&vb.pp("self_attn_layer_norm"), d)?,
+            cross_attn,
+            fc1: linear(&vb.pp("fc1"), d, ffn, true)?,
+            fc2: linear(&vb.pp("fc2"), ffn, d, true)?,
+            mlp_ln: layer_norm(&vb.pp("final_layer_norm"), d)?,
+        })
+    }
+
+    fn mlp(&self, x: &Tensor) -> Result<Tensor> {
+        // Exact erf GELU: the tanh approximation drifts from the reference after ~20 tokens.
+        self.fc2
+            .forward(&self.fc1.forward(&self.mlp_ln.forward(x)?)?.gelu_erf()?)
+    }
+}
+
+struct Encoder {
+    conv1: Conv1d,
+    conv2: Conv1d,
+    positions: Tensor,
+    blocks: Vec<Block>,
+    ln_post: LayerNorm,
+}
+
+struct Decoder {
+    token_embedding: Tensor,
+    positions: Tensor,
+    blocks: Vec<Block>,
+    ln: LayerNorm,
+}
+
+/// Per-stream self-attention cache of the decoder.
+pub struct DecoderCache {
+    layers: Vec<KvCache>,
+    len: usize,
+}
+
+impl DecoderCache {
+    /// Tokens already fed through the decoder.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Cross-attention keys/values of one encoded window, computed once per window.
+#[derive(Clone)]
+pub struct CrossAttentionCache {
+    layers: Vec<(Tensor, Tensor)>,
+}
+
+impl CrossAttentionCache {
+    /// Repeats a batch-1 cache `n` times along the batch (for several hypotheses of one window).
+    pub fn repeat(&self, n: usize) -> Result<Self> {
+        let layers = self
+            .layers
+            .iter()
+            .map(|(k, v)| Ok((k.repeat((n, 1, 1, 1))?, v.repeat((n, 1, 1, 1))?)))
+            .collect::<Result<_>>()?;
+        Ok(Self { layers })
+    }
+}
+
+/// Whisper's weights; shared read-only by every stream.
+pub struct WhisperNetwork {
+    encoder: Encoder,
+    decoder: Decoder,
+    pub config: WhisperConfig,
+    pub device: Device,
+}
+
+fn sinusoids(length: usize, channels: usize, device: &Device) -> Result<Tensor> {
+    let half = channels / 2;
+    let increment = 10_000f64.ln() / (half - 1) as f64;
+    let mut data = vec![0f32; length * channels];
+    for t in 0..length {
+        for i in 0..half {
+            let angle = t as f64 * (-(i as f64) * increment).exp();
+            data[t * channels + i] = angle.sin() as f32;
+            data[t * channels + half + i] = angle.cos() as f32;
+        }
+    }
+    Tensor::from_vec(data, (length, channels), device)
+}
+
+impl WhisperNetwork {
+    /// Loads from a Hugging Face-layout var builder (names under `model.`).
+    pub fn load(vb: VarBuilder, config: WhisperConfig) -> Result<Self> {
+        let d = config.d_model;
+        let ffn = 4 * d;
+        let device = vb.device().clone();
+        let enc = vb.pp("model.encoder");
+        let conv = |vb: VarBuilder, c_in: usize, stride: usize| -> Result<Conv1d> {
+            let cfg = Conv1dConfig {
+                padding: 1,
+                stride,
+                ..Default::default()
+            };
+            Ok(Conv1d::new(
+                vb.get((d, c_in, 3), "weight")?,
+                Some(vb.get(d, "bias")?),
+                cfg,
+            ))
+        };
+        let encoder = Encoder {
+            conv1: conv(enc.pp("conv1"), config.num_mel_bins, 1)?,
+            conv2: conv(enc.pp("conv2"), d, 2)?,
+            positions: sinusoids(config.max_source_positions, d, &device)?,
+            blocks: (0..config.encoder_layers)
+                .map(|i| {
+                    Block::load(
+                        enc.pp(format!("layers.{i}")),
+                        d,
+                        config.encoder_attention_heads,
+                        ffn,
+                        false,
+                    )
+                })
+                .collect::<Result<_>>()?,
+            ln_post: layer_norm(&enc.pp("layer_norm"), d)?,
+        };
+        let dec = vb.pp("model.decoder");
+        let decoder = Decoder {
+            token_embedding: dec.get((config.vocab_size, d), "embed_tokens.weight")?,
+            positions: dec.get((config.max_target_positions, d), "embed_positions.weight")?,
+            blocks: (0..config.decoder_layers)
+                .map(|i| {
+                    Block::load(
+                        dec.pp(format!("layers.{i}")),
+                        d,
+                        config.decoder_attention_heads,
+                        ffn,
+                        true,
+                    )
+                })
+                .collect::<Result<_>>()?,
+            ln: layer_norm(&dec.pp("layer_norm"), d)?,
+        };
+        Ok(Self {
+            encoder,
+            decoder,
+            config,
+            device,
+        })
+    }
+
+    /// `[b, n_mels, 3000]` log-mel → `[b, 1500, d_model]` audio features.
+    pub fn encode(&self, mel: &Tensor) -> Result<Tensor> {
+        let e = &self.encoder;
+        let x = e.conv1.forward(mel)?.gelu_erf()?;
+        let x = e.conv2.forward(&x)?.gelu_erf()?;
+        let x = x.transpose(1, 2)?;
+        let t = x.dim(1)?;
+        let mut x = x.broadcast_add(&e.positions.narrow(0, 0, t)?)?;
+        for block in &e.blocks {
+            let h = block.self_attn_ln.forward(&x)?;
+            x = (&x + block.self_attn.self_attend(&h, None)?)?;
+            x = (&x + block.mlp(&x)?)?;
+        }
+        e.ln_post.forward(&x)
+    }
+
+    pub fn cross_attention_cache(&self, audio: &Tensor) -> Result<CrossAttentionCache> {
+        let layers = self
+            .decoder
+            .blocks
+            .iter()
+            .map(|b| {
+                let (attn, _) = b
+                    .cross_attn
+                    .as_ref()
+                    .expect("decoder blocks have cross-attention");
+                attn.project_kv(audio)
+            })
+            .collect::<Result<_>>()?;
+        Ok(CrossAttentionCache { layers })
+    }
+
+    pub fn new_decoder_cache(&self) -> DecoderCache {
+        DecoderCache {
+            layers: (0..self.config.decoder_layers)
+                .map(|_| KvCache::new(2, self.config.max_target_positions))
+                .collect(),
+            len: 0,
+        }
+    }
+
+    /// Most tokens one stream can hold (prompt plus generated).
+    pub fn max_tokens(&self) -> usize {
+        self.config.max_target_positions
+    }
+
+    /// Feeds `tokens` (`[b, n]`, u32) after what `cache` already holds; returns the
+    /// final hidden states `[b, n, d_model]`.
+    pub fn decode(
+        &self,
+        tokens: &Tensor,
+        cache: &mut DecoderCache,
+        cross: &CrossAttentionCache,
+    ) -> Result<Tensor> {
+        let dec = &self.decoder;
+        let (b, n) = tokens.dims2()?;
+        let offset = cache.len;
+        if offset + n > self.config.max_target_positions {
+            candle_core::bail!(
+                "decoder context full: {} + {n} > {}",
+                offset,
+                self.config.max_target_positions
+            );
+        }
+        let d = self.config.d_model;
+        let embedded = dec
+            .token_embedding
+            .index_select(&tokens.flatten_all()?, 0)?
+            .reshape((b, n, d))?;
+        let mut x = embedded.broadcast_add(&dec.positions.narrow(0, offset, n)?)?;
+        let mask = if n > 1 {
+            let total = offset + n;
+            let data: Vec<f32> = (0..n)
+                .flat_map(|i| {
+                    (0..total).map(move |j| {
+                        if j > offset + i {
+                            f32::NEG_INFINITY
+                        } else {
+                            0.0
+                        }
+                    })
+                })
+                .collect();
+            Some(Tensor::from_vec(data, (n, total), &self.device)?)
+        } else {
+            None
+        };
+        for (block, (kv, (cross_k, cross_v))) in dec
+            .blocks
+            .iter()
+            .zip(cache.layers.iter_mut().zip(&cross.layers))
+        {
+            let h = block.self_attn_ln.forward(&x)?;
+            x = (&x + block.self_attn.self_attend_cached(&h, kv, mask.as_ref())?)?;
+            let (attn, ln) = block
+                .cross_attn
+                .as_ref()
+                .expect("decoder blocks have cross-attention");
+            let q = attn.split_heads(&attn.q.forward(&ln.forward(&x)?)?)?;
+            x = (&x + attn.attend(&q, cross_k, cross_v, None)?)?;
+            x = (&x + block.mlp(&x)?)?;
+        }
+        cache.len += n;
+        dec.ln.forward(&x)
+    }
+
+    /// Output projection (tied to the token embedding): `[b, m, d]` → `[b, m, vocab]` f32.
+    pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
+        hidden
+            .broadcast_matmul(&self.decoder.token_embedding.t()?)?
+            .to_dtype(DType::F32)
+    }
+}
