@@ -12,6 +12,8 @@
 pub mod audio;
 pub mod decoding;
 pub mod error;
+pub mod eval;
+pub mod models;
 pub mod transcript;
 pub mod whisper;
 
@@ -19,3 +21,8 @@ pub use decoding::{transcribe_pcm, Hooks, Task, TranscribeOptions};
 pub use error::EngineError;
 pub use transcript::{Segment, Transcript};
 pub use whisper::WhisperModel;
+
+/// The device inference runs on: CPU unless a GPU feature is enabled and a GPU is present.
+pub fn default_device() -> candle_core::Device {
+    candle_core::Device::Cpu
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests of the `stt` binary on real speech from `shared/eval`.
+//!
+//! Models are fetched the way the README does (`stt models fetch`, which runs
+//! `scripts/fetch-models.sh`) into the normal model store, once per machine.
+
+mod accuracy;
+mod audio_inputs;
+mod output_formats;
+mod reference_tokens;
+mod support;
