@@ -15,6 +15,7 @@ pub mod error;
 pub mod eval;
 pub mod models;
 pub mod transcript;
+pub mod vad;
 pub mod whisper;
 
 pub use decoding::{transcribe_pcm, Hooks, Task, TranscribeOptions};

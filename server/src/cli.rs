@@ -20,6 +20,8 @@ pub enum Command {
     Transcribe(TranscribeArgs),
     /// List, fetch and import models
     Models(ModelsArgs),
+    /// Serve the HTTP API (the replaced service's contract and OpenAI's audio API)
+    Serve(ServeArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -69,6 +71,9 @@ pub struct TranscribeArgs {
     /// Text that primes the decoder (names, spelling, vocabulary)
     #[arg(long)]
     pub prompt: Option<String>,
+    /// Decode every window, even those where voice activity detection hears no speech
+    #[arg(long)]
+    pub no_vad: bool,
 }
 
 #[derive(Args)]
@@ -95,4 +100,41 @@ pub enum ModelsAction {
     },
     /// Print the model store directory
     Dir,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, env = "STT_HOST", default_value = "0.0.0.0")]
+    pub host: String,
+    #[arg(long, env = "STT_PORT", default_value_t = 8000)]
+    pub port: u16,
+    /// Model name from `stt models list`, or a directory with a Hugging Face Whisper model
+    #[arg(long, short, env = "STT_MODEL")]
+    pub model: Option<String>,
+    /// Transcriptions run at the same time (default: the CPUs this process may use,
+    /// cgroup CPU limit included)
+    #[arg(long, env = "STT_WORKERS")]
+    pub workers: Option<usize>,
+    /// CPU threads each transcription uses (default: CPUs / workers)
+    #[arg(long, env = "STT_THREADS_PER_JOB")]
+    pub threads_per_job: Option<usize>,
+    /// Requests that may wait for a worker; beyond that the answer is 503 + Retry-After
+    #[arg(long, env = "STT_QUEUE_SIZE", default_value_t = 128)]
+    pub queue_size: usize,
+    /// Per-request time limit in seconds, queueing included (504 when it runs out)
+    #[arg(long, env = "STT_REQUEST_TIMEOUT_S", default_value_t = 600)]
+    pub request_timeout_s: u64,
+    /// Largest upload accepted, in MiB (413 beyond, cut off while streaming)
+    #[arg(long, env = "STT_MAX_FILE_SIZE_MB", default_value_t = 100)]
+    pub max_file_size_mb: u64,
+    /// Longest audio accepted, in minutes (413 beyond)
+    #[arg(long, env = "STT_MAX_DURATION_MINUTES", default_value_t = 120.0)]
+    pub max_duration_minutes: f64,
+    /// Seconds to let in-flight requests finish after SIGTERM
+    #[arg(long, env = "STT_SHUTDOWN_GRACE_S", default_value_t = 30)]
+    pub shutdown_grace_s: u64,
+    /// Reported by `GET /`
+    #[arg(long, env = "STT_ENVIRONMENT", default_value = "production")]
+    pub environment: String,
 }

@@ -1,11 +1,14 @@
-//! `stt`: the command line and (later) HTTP entry point over `stt-engine`.
+//! `stt`: the command line and HTTP entry point over `stt-engine`.
 //!
 //! This crate parses arguments, loads models, calls the engine and renders results;
 //! it holds no signal processing or model maths.
 
 mod cli;
 mod commands;
+mod cpu_quota;
+mod http;
 mod response;
+mod scheduler;
 mod subtitles;
 
 use clap::Parser;
@@ -13,16 +16,28 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+    // A server logs its requests by default; the CLI stays quiet unless asked.
+    let default_filter = match args.command {
+        cli::Command::Serve(_) => "info,symphonia=error",
+        // symphonia warns about atoms it skips in files that decode fine.
+        _ => "warn,symphonia=error",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    // STT_LOG_FORMAT=json: one JSON object per line, for log collectors.
+    if std::env::var("STT_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let result = match args.command {
         cli::Command::Transcribe(t) => commands::transcribe::run(t),
         cli::Command::Models(m) => commands::models::run(m),
+        cli::Command::Serve(s) => commands::serve::run(s),
     };
     match result {
         Ok(code) => code,

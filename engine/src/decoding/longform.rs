@@ -9,6 +9,7 @@ use super::options::{Task, TranscribeOptions};
 use super::text::Utf8Assembler;
 use crate::error::EngineError;
 use crate::transcript::{Segment, Transcript};
+use crate::vad::{speech_regions, RegionOptions, SpeechRegion};
 use crate::whisper::config::{
     FRAMES_PER_POSITION, FRAMES_PER_SECOND, TIMESTAMP_STEP_S, WINDOW_FRAMES,
 };
@@ -90,6 +91,19 @@ fn split_at_timestamps(
     (slices, next_seek)
 }
 
+/// First frame at or after `seek` that lies in a speech region, or `seek` itself when
+/// the window `[seek, window_end)` already holds speech; `None` when no speech follows.
+fn next_speech_frame(regions: &[SpeechRegion], seek: usize, window_end: usize) -> Option<usize> {
+    let samples_per_frame = crate::whisper::config::HOP_SAMPLES;
+    let (window_start_s, window_end_s) = (seek * samples_per_frame, window_end * samples_per_frame);
+    let region = regions.iter().find(|r| r.end_sample > window_start_s)?;
+    if region.start_sample < window_end_s {
+        Some(seek)
+    } else {
+        Some(region.start_sample / samples_per_frame)
+    }
+}
+
 fn resolve_language(
     model: &WhisperModel,
     opts: &TranscribeOptions,
@@ -168,12 +182,34 @@ pub fn transcribe_pcm(
     let mut segments: Vec<Segment> = Vec::new();
     let mut utf8 = Utf8Assembler::default();
     let mut seek = 0usize;
+    let speech = match (&model.vad, opts.vad_filter) {
+        (Some(vad), true) => {
+            let probs = vad.speech_probabilities(pcm_16k)?;
+            Some(speech_regions(
+                &probs,
+                pcm_16k.len(),
+                &RegionOptions::default(),
+            ))
+        }
+        _ => None,
+    };
 
     while seek < content_frames {
         if hooks.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             return Err(EngineError::Cancelled);
         }
         let segment_frames = WINDOW_FRAMES.min(content_frames - seek);
+        if let Some(regions) = &speech {
+            // Jump over stretches without speech instead of letting Whisper invent text there.
+            match next_speech_frame(regions, seek, seek + segment_frames) {
+                None => break,
+                Some(frame) if frame > seek => {
+                    seek = frame;
+                    continue;
+                }
+                Some(_) => {}
+            }
+        }
         let window = mel.window(seek, segment_frames);
         let input = Tensor::from_vec(window, (1, mel.n_mels, WINDOW_FRAMES), &net.device)?;
         let audio = net.encode(&input)?;
@@ -316,6 +352,17 @@ mod tests {
         assert_eq!(slices.len(), 2);
         assert_eq!(next, 1234);
         assert!((slices[1].end_s - 1.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn windows_without_speech_are_jumped_over() {
+        let r = [SpeechRegion {
+            start_sample: 160 * 4000,
+            end_sample: 160 * 5000,
+        }];
+        assert_eq!(next_speech_frame(&r, 0, 3000), Some(4000));
+        assert_eq!(next_speech_frame(&r, 2000, 5000), Some(2000));
+        assert_eq!(next_speech_frame(&r, 5000, 8000), None);
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub struct TranscribeOptions {
     pub suppress_blank: bool,
     /// Seed for sampling at temperature > 0, so results are reproducible.
     pub seed: u64,
+    /// Skip windows in which the voice activity detector (if the model has one) finds no speech.
+    pub vad_filter: bool,
 }
 
 impl Default for TranscribeOptions {
@@ -70,6 +72,7 @@ impl Default for TranscribeOptions {
             max_initial_timestamp_s: 1.0,
             suppress_blank: true,
             seed: 0,
+            vad_filter: true,
         }
     }
 }

@@ -7,6 +7,7 @@ use super::network::WhisperNetwork;
 use super::tokens::WhisperTokenizer;
 use crate::audio::WHISPER_SAMPLE_RATE;
 use crate::error::EngineError;
+use crate::vad::SileroVad;
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,8 @@ pub struct WhisperModel {
     pub suppress_tokens: Vec<u32>,
     /// Token ids not allowed as the first sampled token (blank, end of text).
     pub begin_suppress_tokens: Vec<u32>,
+    /// Voice activity detector used to skip windows without speech, when installed.
+    pub vad: Option<SileroVad>,
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value, EngineError> {
@@ -109,7 +112,19 @@ impl WhisperModel {
             dir: dir.to_path_buf(),
             suppress_tokens,
             begin_suppress_tokens,
+            vad: None,
         })
+    }
+
+    /// Attaches a voice activity detector (Silero VAD weights at `weights`).
+    pub fn with_vad(mut self, weights: &Path) -> Result<Self, EngineError> {
+        let vad =
+            SileroVad::load(weights, &self.network.device).map_err(|e| EngineError::ModelLoad {
+                path: weights.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        self.vad = Some(vad);
+        Ok(self)
     }
 
     pub fn is_multilingual(&self) -> bool {

@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
 pub mod models;
+pub mod serve;
 pub mod transcribe;

@@ -63,9 +63,22 @@ pub fn resolve_model_dir(name_or_path: Option<&str>) -> Result<PathBuf> {
     }
 }
 
+/// The voice activity detector that gates Whisper; fetched with the first model.
+const VAD_MODEL: &str = "silero-vad";
+
 pub fn load_model(name_or_path: Option<&str>) -> Result<WhisperModel> {
+    load_model_with(name_or_path, true)
+}
+
+/// Loads a Whisper model, with the voice activity detector attached when `vad` is set.
+pub fn load_model_with(name_or_path: Option<&str>, vad: bool) -> Result<WhisperModel> {
     let dir = resolve_model_dir(name_or_path)?;
-    Ok(WhisperModel::load(&dir, &stt_engine::default_device())?)
+    let model = WhisperModel::load(&dir, &stt_engine::default_device())?;
+    if !vad {
+        return Ok(model);
+    }
+    let vad_dir = resolve_model_dir(Some(VAD_MODEL))?;
+    Ok(model.with_vad(&vad_dir.join("model.safetensors"))?)
 }
 
 pub fn run(args: ModelsArgs) -> Result<ExitCode> {

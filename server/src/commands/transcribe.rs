@@ -1,7 +1,7 @@
 //! `stt transcribe`: decode each file, run Whisper, render text/JSON/SRT/VTT.
 
 use crate::cli::{OutputFormat, TranscribeArgs};
-use crate::commands::models::load_model;
+use crate::commands::models::load_model_with;
 use crate::response::TranscriptionResponse;
 use crate::subtitles;
 use anyhow::{Context, Result};
@@ -82,11 +82,12 @@ pub fn run(args: TranscribeArgs) -> Result<ExitCode> {
                 .with_context(|| format!("cannot create output directory {}", out.display()))?;
         }
     }
-    let model = load_model(args.model.as_deref())?;
+    let model = load_model_with(args.model.as_deref(), !args.no_vad)?;
     let options = TranscribeOptions {
         language: Some(args.language.clone()).filter(|l| !l.eq_ignore_ascii_case("auto")),
         task,
         initial_prompt: args.prompt.clone(),
+        vad_filter: !args.no_vad,
         ..Default::default()
     };
     let show_progress = std::io::stderr().is_terminal();

@@ -8,3 +8,4 @@ mod audio_inputs;
 mod output_formats;
 mod reference_tokens;
 mod support;
+mod vad;

@@ -1,0 +1,58 @@
+//! The replaced service's transcription routes (`/transcriptions` and its aliases):
+//! multipart `audio_file` + optional `language` in, the contract's JSON object out,
+//! errors as `{"detail": ...}`.
+
+use super::errors::{ApiError, ContractError};
+use super::job::transcribe_upload;
+use super::upload::{discard, read_form};
+use super::SharedState;
+use crate::response::TranscriptionResponse;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::State;
+use axum::Json;
+use std::time::Instant;
+use stt_engine::whisper::languages::parse_language;
+use stt_engine::TranscribeOptions;
+
+const FILE_FIELD: &str = "audio_file";
+
+pub async fn transcribe(
+    State(state): State<SharedState>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Json<TranscriptionResponse>, ContractError> {
+    let started = Instant::now();
+    let multipart = multipart.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "send multipart/form-data with the audio in '{FILE_FIELD}': {}",
+            e.body_text()
+        ))
+    })?;
+    // Admit before reading the upload: a full server says so at once.
+    let admission = match state.admit() {
+        Ok(a) => a,
+        Err(e) => {
+            discard(multipart, state.limits.max_file_bytes).await;
+            return Err(e.into());
+        }
+    };
+    let mut form = read_form(multipart, FILE_FIELD, state.limits.max_file_bytes).await?;
+    let file = form
+        .file
+        .take()
+        .ok_or(ApiError::NoFile { field: FILE_FIELD })?;
+    // Locales (en-US), ISO codes (en), names (arabic) or auto. `translate` is accepted
+    // for old clients and not used yet: English output is its own translation.
+    let language = form.text("language").unwrap_or("auto").to_string();
+    let code = parse_language(&language).map_err(ApiError::BadLanguage)?;
+    let options = TranscribeOptions {
+        language: code.map(str::to_string),
+        ..Default::default()
+    };
+    let out = transcribe_upload(&state, admission, file, options).await?;
+    Ok(Json(TranscriptionResponse::from_transcript(
+        &out.transcript,
+        &language,
+        out.transcription_s,
+        started.elapsed().as_secs_f64(),
+    )))
+}
