@@ -24,7 +24,7 @@ pub async fn transcribe_upload(
     file: UploadedFile,
     options: TranscribeOptions,
 ) -> Result<JobOutput, ApiError> {
-    let engine = state.engine()?;
+    let engine = state.admitted_engine()?;
     let limits = state.limits;
     let limit_s = limits.request_timeout.as_secs();
     let result = engine

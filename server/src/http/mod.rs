@@ -32,7 +32,7 @@ use tower::ServiceBuilder;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::{error, info, info_span, warn, Level};
 
 /// Everything `stt serve` is configured with (CLI flags and environment).
@@ -87,6 +87,11 @@ impl AppState {
         if self.draining.load(Ordering::Relaxed) {
             return Err(ApiError::Draining);
         }
+        self.engine.get().ok_or(ApiError::NotReady)
+    }
+
+    /// The engine for a request admitted earlier: draining does not stop those.
+    pub fn admitted_engine(&self) -> Result<&Arc<Engine>, ApiError> {
         self.engine.get().ok_or(ApiError::NotReady)
     }
 
@@ -156,7 +161,10 @@ pub fn router(state: SharedState) -> Router {
                                 .unwrap_or("-");
                             info_span!("request", id, method = %req.method(), path = %req.uri().path())
                         })
-                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                        .on_response(DefaultOnResponse::new().level(Level::INFO))
+                        // 5xx answers are logged with their reason by `observe`; a
+                        // 503 from /readiness while loading is not an error.
+                        .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )

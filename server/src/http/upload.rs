@@ -60,8 +60,24 @@ fn multipart_error(e: MultipartError) -> ApiError {
 }
 
 /// Reads the whole form; `file_field` names the audio part (`audio_file` or `file`).
+/// A form refused half-way (bad extension, bad field) has the rest of its body read
+/// and dropped first, so the client sees the 400; one over the size limit does not.
 pub async fn read_form(
     mut multipart: Multipart,
+    file_field: &'static str,
+    max_file_bytes: u64,
+) -> Result<Form, ApiError> {
+    let result = read_fields(&mut multipart, file_field, max_file_bytes).await;
+    if let Err(e) = &result {
+        if !matches!(e, ApiError::TooLarge { .. }) {
+            discard(multipart, max_file_bytes).await;
+        }
+    }
+    result
+}
+
+async fn read_fields(
+    multipart: &mut Multipart,
     file_field: &'static str,
     max_file_bytes: u64,
 ) -> Result<Form, ApiError> {
@@ -138,10 +154,10 @@ pub async fn read_form(
     Ok(form)
 }
 
-/// Reads and drops the body of a request refused before its upload was read (at most
-/// `max_bytes`, for at most two seconds). Otherwise the connection closes with the
-/// client still sending, and many clients then report a reset instead of the 503
-/// and its `Retry-After`.
+/// Reads and drops the rest of a refused request's body (at most `max_bytes`, for at
+/// most two seconds). Otherwise the connection closes with the client still sending,
+/// and many clients then report a broken pipe instead of the answer (a 503 and its
+/// `Retry-After`, or the 400 that says what was wrong).
 pub async fn discard(mut multipart: Multipart, max_bytes: u64) {
     let drain = async {
         let mut seen = 0u64;

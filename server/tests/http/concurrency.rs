@@ -55,9 +55,9 @@ fn concurrent_requests_get_their_own_correct_transcripts() {
 #[test]
 fn a_full_queue_answers_503_with_retry_after_at_once() {
     let mut server = Server::start(&["--workers", "1", "--queue-size", "1"], &[]);
-    // 44 s of speech each: several seconds of work, so the first two hold the
+    // 13 s of speech each: a second or more of work, so the first two hold the
     // worker and the only queue place while the others arrive.
-    let long = Arc::new(repeated_wav(clip("jfk/jfk.wav"), 4));
+    let long = Arc::new(clip_bytes(clip("librispeech/1272-141231-0002.wav")));
     let clients = 6;
     let barrier = Arc::new(Barrier::new(clients));
     let url = server.url("/transcriptions");
@@ -111,9 +111,11 @@ fn a_full_queue_answers_503_with_retry_after_at_once() {
 #[test]
 fn a_client_that_hangs_up_frees_its_worker() {
     let mut server = Server::start(&["--workers", "1"], &[]);
-    // Five and a half minutes of speech: most of a minute of work on one thread.
-    let long = repeated_wav(clip("jfk/jfk.wav"), 30);
-    let form = Form::new().file("audio_file", "long.wav", None, &long);
+    // Four minutes of read speech: half a minute or more of work on one thread.
+    let form = Form::audio(
+        clip("longform/ljspeech_LJ001-0001_to_0032_concat.mp3"),
+        "en",
+    );
     let content_type = form.content_type();
     let body = form.into_body();
     let head = format!(
@@ -137,7 +139,7 @@ fn a_client_that_hangs_up_frees_its_worker() {
         ),
     );
     assert_eq!(reply.status, 200, "{}", reply.body);
-    // Had the abandoned job gone on, this would have waited most of a minute.
+    // Had the abandoned job gone on, this would have waited for most of it.
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "the abandoned job kept the worker: {:?}",

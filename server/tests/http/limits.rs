@@ -79,7 +79,7 @@ fn an_upload_over_the_size_limit_is_cut_off_while_streaming() {
 
 #[test]
 fn the_time_limit_answers_504_and_frees_the_worker() {
-    let mut server = Server::start(&["--workers", "1", "--request-timeout-s", "4"], &[]);
+    let mut server = Server::start(&["--workers", "1", "--request-timeout-s", "6"], &[]);
     // Four minutes of read speech: half a minute or more of work on one thread.
     let long = clip("longform/ljspeech_LJ001-0001_to_0032_concat.mp3");
     let started = Instant::now();
@@ -87,7 +87,7 @@ fn the_time_limit_answers_504_and_frees_the_worker() {
     assert_eq!(reply.status, 504, "{}", reply.body);
     assert!(reply.detail().contains("time limit"), "{}", reply.body);
     assert!(
-        started.elapsed() < Duration::from_secs(8),
+        started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );
@@ -105,7 +105,8 @@ fn the_time_limit_answers_504_and_frees_the_worker() {
         std::thread::sleep(Duration::from_millis(100));
     }
     eprintln!("worker freed {:?} after the 504", timed_out_at.elapsed());
-    let short = clip("librispeech/icefall_testwav_1221-135766-0002.wav");
+    // A very short clip: it must fit in its own 6 s even with other tests on the CPUs.
+    let short = clip("odd/jfk_cut_0.45s.wav");
     let reply = post_form(&server.url("/transcriptions"), Form::audio(short, "en"));
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(

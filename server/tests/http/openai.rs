@@ -133,47 +133,69 @@ fn openai_routes_answer_like_openai() {
     server.assert_healthy();
 }
 
-/// A virtualenv with the official client, made once per target directory.
-fn openai_python() -> Option<std::path::PathBuf> {
+/// A Python with the official client: a virtualenv made once per target directory,
+/// or, where `venv` is missing (Debian without python3-venv), a `pip --target` folder.
+/// `None` only when there is no Python at all.
+fn openai_python() -> Option<(std::path::PathBuf, Option<std::path::PathBuf>)> {
     let python = ["python3", "python"].into_iter().find(|p| {
         Command::new(p)
             .arg("--version")
             .output()
             .is_ok_and(|o| o.status.success())
     })?;
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("openai-venv");
-    let venv_python = venv.join("bin/python");
-    let has_client = |py: &Path| {
-        Command::new(py)
-            .args(["-c", "import openai"])
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let imports = |py: &Path, path: Option<&Path>| {
+        let mut cmd = Command::new(py);
+        if let Some(p) = path {
+            cmd.env("PYTHONPATH", p);
+        }
+        cmd.args(["-c", "import openai"])
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    if !has_client(&venv_python) {
-        let made = Command::new(python)
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .expect("run python -m venv");
-        assert!(made.success(), "python -m venv failed");
+    let venv_python = tmp.join("openai-venv/bin/python");
+    if imports(&venv_python, None) {
+        return Some((venv_python, None));
+    }
+    let made_venv = Command::new(python)
+        .args(["-m", "venv"])
+        .arg(tmp.join("openai-venv"))
+        .status()
+        .is_ok_and(|s| s.success());
+    if made_venv {
         let installed = Command::new(&venv_python)
             .args(["-m", "pip", "install", "--quiet", "openai"])
             .status()
             .expect("run pip");
         assert!(installed.success(), "pip install openai failed");
+        return Some((venv_python, None));
     }
-    Some(venv_python)
+    let target = tmp.join("openai-pkgs");
+    if !imports(Path::new(python), Some(&target)) {
+        let installed = Command::new(python)
+            .args(["-m", "pip", "install", "--quiet", "--target"])
+            .arg(&target)
+            .arg("openai")
+            .status()
+            .expect("run pip");
+        assert!(installed.success(), "pip install --target openai failed");
+    }
+    Some((Path::new(python).to_path_buf(), Some(target)))
 }
 
 #[test]
 fn the_official_openai_python_client_works() {
-    let Some(python) = openai_python() else {
+    let Some((python, python_path)) = openai_python() else {
         eprintln!("SKIPPED: no Python on this machine, the openai client test did not run");
         return;
     };
     let mut server = Server::start(&[], &[]);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/http/openai_client.py");
-    let out = Command::new(python)
+    let mut cmd = Command::new(python);
+    if let Some(p) = python_path {
+        cmd.env("PYTHONPATH", p);
+    }
+    let out = cmd
         .arg(&script)
         .arg(format!("{}/v1", server.base))
         .arg(clip_path(clip("jfk/jfk.wav")))

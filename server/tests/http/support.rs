@@ -393,17 +393,22 @@ pub fn post_form(url: &str, form: Form) -> Reply {
     post_raw(url, &content_type, &form.into_body())
 }
 
-/// A 16 kHz mono 16-bit WAV of `clip`'s samples repeated `times` times (long audio
-/// without shipping a long file). The clip must be a plain PCM WAV.
-pub fn repeated_wav(clip: &Value, times: usize) -> Vec<u8> {
-    let bytes = clip_bytes(clip);
-    let data_at = bytes
-        .windows(4)
-        .position(|w| w == b"data")
-        .expect("a data chunk");
-    let pcm = &bytes[data_at + 8..];
-    let data_len = (pcm.len() * times) as u32;
-    let mut out = Vec::with_capacity(44 + data_len as usize);
+/// One 16 kHz mono 16-bit WAV holding `clips` one after the other (long, varied
+/// speech without shipping a long file). Each clip must be such a plain PCM WAV.
+pub fn concatenated_wav(clips: &[&Value]) -> Vec<u8> {
+    let mut pcm = Vec::new();
+    for clip in clips {
+        assert_eq!(clip["format"], "wav/pcm_s16le", "{}", clip["path"]);
+        assert_eq!(clip["sample_rate"], 16000, "{}", clip["path"]);
+        let bytes = clip_bytes(clip);
+        let data_at = bytes
+            .windows(4)
+            .position(|w| w == b"data")
+            .expect("a data chunk");
+        pcm.extend_from_slice(&bytes[data_at + 8..]);
+    }
+    let data_len = pcm.len() as u32;
+    let mut out = Vec::with_capacity(44 + pcm.len());
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&(36 + data_len).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt ");
@@ -416,10 +421,24 @@ pub fn repeated_wav(clip: &Value, times: usize) -> Vec<u8> {
     out.extend_from_slice(&16u16.to_le_bytes());
     out.extend_from_slice(b"data");
     out.extend_from_slice(&data_len.to_le_bytes());
-    for _ in 0..times {
-        out.extend_from_slice(pcm);
-    }
+    out.extend_from_slice(&pcm);
     out
+}
+
+/// About 38 s of four different speakers, and what they say.
+pub fn long_speech() -> (Vec<u8>, String) {
+    let clips = [
+        clip("librispeech/icefall_testwav_1221-135766-0002.wav"),
+        clip("librispeech/1995-1837-0001.wav"),
+        clip("librispeech/1272-141231-0002.wav"),
+        clip("jfk/jfk.wav"),
+    ];
+    let reference = clips
+        .iter()
+        .map(|c| c["reference"].as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
+    (concatenated_wav(&clips), reference)
 }
 
 /// Sends the start of a request on a raw socket and returns the socket, for tests
