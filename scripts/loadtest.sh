@@ -111,10 +111,25 @@ K6_ENV=(-e PRESET="$PRESET" -e HOST=127.0.0.1 -e PORTS="$PORT_LIST" -e EVAL_DIR=
 [[ -n $RAMP ]] && K6_ENV+=(-e RAMP="$RAMP")
 [[ -n $RAMP_DOWN ]] && K6_ENV+=(-e RAMP_DOWN="$RAMP_DOWN")
 say "k6 run ${K6_ENV[*]} --summary-export $SUMMARY $ROOT/scripts/loadtest.js"
+cpu_ticks() { # user+system CPU ticks of the started servers so far
+    local total=0 pid
+    for pid in "${PIDS[@]}"; do
+        [[ -r /proc/$pid/stat ]] || continue
+        total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    done
+    echo "$total"
+}
+TICKS_BEFORE=$(cpu_ticks)
+STARTED=$(date +%s)
 set +e
 "$K6" run --quiet "${K6_ENV[@]}" --summary-export "$SUMMARY" "$ROOT/scripts/loadtest.js"
 K6_STATUS=$?
 set -e
+WALL=$(($(date +%s) - STARTED))
+SERVER_CPU_S=$((($(cpu_ticks) - TICKS_BEFORE) / $(getconf CLK_TCK)))
+# How much of the machine the servers got: near 100 % of the CPUs means nothing else
+# competed with them (k6 itself needs a little).
+say "servers used ${SERVER_CPU_S} CPU-s in ${WALL} s on ${CPUS} CPUs ($((100 * SERVER_CPU_S / (WALL * CPUS))) % of the machine); load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 python3 - "$SUMMARY" "$LAYOUT" "$PORT_LIST" <<'PY'
 import json, sys

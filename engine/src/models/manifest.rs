@@ -468,7 +468,15 @@ mod tests {
         assert_eq!(base.languages.len(), 99);
         assert_eq!(base.packages.len(), 2);
         let staged: Vec<&str> = base.staged_files().into_iter().map(|(n, _)| n).collect();
-        assert_eq!(staged, vec!["config.json", "tokenizer.json", "model.bin"]);
+        assert_eq!(
+            staged,
+            vec![
+                "config.json",
+                "tokenizer.json",
+                "vocabulary.json",
+                "model.bin"
+            ]
+        );
         assert_eq!(
             base.weights_file().unwrap().1,
             "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
