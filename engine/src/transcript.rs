@@ -28,6 +28,27 @@ pub struct Transcript {
     pub language_probability: f64,
     pub duration_s: f64,
     pub task: Task,
+    /// English translation, when asked for and the speech is not English.
+    pub translation: Option<Translation>,
+}
+
+/// Which engine produced a translation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TranslationMethod {
+    /// Whisper's own translate task on the transcription's encoder output.
+    WhisperTranslate,
+    /// A Marian (opus-mt) text translation model.
+    Marian,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Translation {
+    pub text: String,
+    pub segments: Vec<Segment>,
+    pub method: TranslationMethod,
+    /// Time spent translating, included in the whole transcription time.
+    pub elapsed_s: f64,
 }
 
 impl Transcript {

@@ -74,6 +74,12 @@ pub struct TranscribeArgs {
     /// Decode every window, even those where voice activity detection hears no speech
     #[arg(long)]
     pub no_vad: bool,
+    /// Also translate non-English speech to English (on by default with --format json)
+    #[arg(long, conflicts_with = "no_translate")]
+    pub translate: bool,
+    /// Skip the English translation pass (translated_text then repeats the transcript)
+    #[arg(long)]
+    pub no_translate: bool,
 }
 
 #[derive(Args)]

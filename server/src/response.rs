@@ -29,6 +29,16 @@ pub struct TranscriptionResponse {
     pub timestamp: String,
 }
 
+/// The old service answered in locales for the languages its clients used; detected
+/// languages keep that form (`en` → `en-US`, `ar` → `ar-AE`), others stay ISO 639-1.
+pub fn legacy_locale(iso: &str) -> String {
+    match iso {
+        "en" => "en-US".to_string(),
+        "ar" => "ar-AE".to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Rounds to milliseconds: clients compare times, and 1e-17 noise helps nobody.
 fn ms(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
@@ -45,7 +55,7 @@ impl TranscriptionResponse {
     ) -> Self {
         let requested = requested_language.trim();
         let original_language = if requested.is_empty() || requested.eq_ignore_ascii_case("auto") {
-            t.language.clone()
+            legacy_locale(&t.language)
         } else {
             requested.to_string()
         };
@@ -61,17 +71,23 @@ impl TranscriptionResponse {
                 language: Some(t.language.clone()),
             })
             .collect();
+        // English speech (or a skipped translation) is its own translation.
+        let translated_text = t
+            .translation
+            .as_ref()
+            .map_or(&t.text, |tr| &tr.text)
+            .clone();
+        let translation_time_s = t.translation.as_ref().map_or(0.0, |tr| tr.elapsed_s);
         Self {
             original_text: t.text.clone(),
-            // Until a translation pass exists, English is its own translation.
-            translated_text: t.text.clone(),
+            translated_text,
             original_language,
             segments,
             speaker_count: None,
             audio_duration_seconds: ms(t.duration_s),
             processing_time_seconds: ms(processing_time_s),
             transcription_time_seconds: ms(transcription_time_s),
-            translation_time_seconds: 0.0,
+            translation_time_seconds: ms(translation_time_s),
             confidence_average: ms(t.confidence_average()),
             timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         }

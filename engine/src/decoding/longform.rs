@@ -2,13 +2,14 @@
 //! last complete timestamp of each window (not fixed 30 s hops), skipping silent
 //! windows, and carrying the previous text as a prompt.
 
-use super::fallback::decode_with_fallback;
+use super::fallback::{decode_with_fallback, FallbackResult};
 use super::language::detect_language;
 use super::logit_filters::FilterContext;
 use super::options::{Task, TranscribeOptions};
 use super::text::Utf8Assembler;
+use super::window::WindowResult;
 use crate::error::EngineError;
-use crate::transcript::{Segment, Transcript};
+use crate::transcript::{Segment, Transcript, Translation, TranslationMethod};
 use crate::vad::{speech_regions, RegionOptions, SpeechRegion};
 use crate::whisper::config::{
     FRAMES_PER_POSITION, FRAMES_PER_SECOND, TIMESTAMP_STEP_S, WINDOW_FRAMES,
@@ -137,6 +138,131 @@ fn resolve_language(
     Ok(given)
 }
 
+/// One output stream of the long-form loop (the transcript, or its English
+/// translation): its segments and the tokens that prompt its next window.
+struct Track {
+    task: Task,
+    all_tokens: Vec<u32>,
+    prompt_reset_since: usize,
+    segments: Vec<Segment>,
+    utf8: Utf8Assembler,
+}
+
+impl Track {
+    fn new(task: Task, initial_prompt: Vec<u32>) -> Self {
+        Self {
+            task,
+            all_tokens: initial_prompt,
+            prompt_reset_since: 0,
+            segments: Vec::new(),
+            utf8: Utf8Assembler::default(),
+        }
+    }
+
+    fn prompt(&self, model: &WhisperModel, lang_code: &str) -> Vec<u32> {
+        let special = &model.tokenizer.special;
+        let max_prompt_tokens = model.network.max_tokens() / 2 - 1;
+        let previous = &self.all_tokens[self.prompt_reset_since..];
+        let mut prompt = Vec::new();
+        if !previous.is_empty() {
+            prompt.push(special.sot_prev);
+            prompt.extend_from_slice(&previous[previous.len().saturating_sub(max_prompt_tokens)..]);
+        }
+        prompt.push(special.sot);
+        if model.is_multilingual() {
+            prompt.push(
+                model
+                    .tokenizer
+                    .language_id(lang_code)
+                    .unwrap_or(special.sot),
+            );
+            prompt.push(match self.task {
+                Task::Transcribe => special.transcribe,
+                Task::Translate => special.translate,
+            });
+        }
+        prompt
+    }
+
+    /// Adds a window's slices (those starting before `until_s`) as segments.
+    fn push_slices(
+        &mut self,
+        model: &WhisperModel,
+        decoded: &FallbackResult,
+        slices: Vec<TimedSlice>,
+        until_s: f64,
+        duration_s: f64,
+    ) {
+        let tok = &model.tokenizer;
+        let result = &decoded.result;
+        for slice in slices.into_iter().filter(|s| s.start_s < until_s) {
+            let ids = &result.tokens[slice.range.clone()];
+            let text_ids: Vec<u32> = ids
+                .iter()
+                .copied()
+                .filter(|&t| t < tok.special.eot)
+                .collect();
+            if slice.start_s == slice.end_s || tok.decode_text(&text_ids).trim().is_empty() {
+                continue;
+            }
+            let text = self.utf8.push(&tok.text_bytes(&text_ids));
+            let logprobs = &result.token_logprobs[slice.range.clone()];
+            let confidence = if logprobs.is_empty() {
+                result.avg_logprob.exp()
+            } else {
+                logprobs.iter().map(|&l| (l as f64).exp()).sum::<f64>() / logprobs.len() as f64
+            };
+            self.all_tokens.extend_from_slice(ids);
+            let prev_end = self.segments.last().map_or(0.0, |s| s.end_s);
+            let start_s = slice.start_s.clamp(prev_end.min(duration_s), duration_s);
+            let end_s = slice.end_s.clamp(start_s, duration_s);
+            self.segments.push(Segment {
+                start_s,
+                end_s,
+                text,
+                tokens: ids.to_vec(),
+                confidence: confidence.clamp(0.0, 1.0),
+                avg_logprob: result.avg_logprob,
+                no_speech_prob: result.no_speech_prob,
+                compression_ratio: decoded.compression_ratio,
+                temperature: decoded.final_temperature,
+            });
+        }
+    }
+
+    fn after_window(&mut self, opts: &TranscribeOptions, decoded: &FallbackResult) {
+        if !opts.condition_on_previous_text
+            || decoded.final_temperature > opts.prompt_reset_on_temperature
+        {
+            self.prompt_reset_since = self.all_tokens.len();
+        }
+    }
+
+    /// The segments and their joined text.
+    fn finish(mut self) -> (String, Vec<Segment>) {
+        let tail = self.utf8.finish();
+        if let Some(last) = self.segments.last_mut() {
+            last.text.push_str(&tail);
+        }
+        let text = self
+            .segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<String>()
+            .trim()
+            .to_string();
+        (text, self.segments)
+    }
+}
+
+fn is_silent(opts: &TranscribeOptions, result: &WindowResult) -> bool {
+    opts.no_speech_threshold
+        .is_some_and(|t| result.no_speech_prob > t)
+        && !opts
+            .log_prob_threshold
+            .is_some_and(|t| result.avg_logprob > t)
+}
+
 /// Transcribes 16 kHz mono audio.
 pub fn transcribe_pcm(
     model: &WhisperModel,
@@ -154,33 +280,33 @@ pub fn transcribe_pcm(
     let content_frames = mel.content_frames();
     let content_s = content_frames as f64 / FRAMES_PER_SECOND as f64;
 
-    let filters_begin = if opts.suppress_blank {
-        Some(&model.begin_suppress_tokens[..])
-    } else {
-        None
-    };
     let filters = FilterContext {
         special,
         suppress: &model.suppress_tokens,
-        begin_suppress: filters_begin,
+        begin_suppress: opts
+            .suppress_blank
+            .then_some(&model.begin_suppress_tokens[..]),
         max_initial_timestamp_index: Some(
             (opts.max_initial_timestamp_s / TIMESTAMP_STEP_S).round() as u32,
         ),
     };
     let mut rng = rand::rngs::StdRng::seed_from_u64(opts.seed);
-    let max_prompt_tokens = net.max_tokens() / 2 - 1;
 
-    let mut all_tokens: Vec<u32> = Vec::new();
+    let mut initial_prompt = Vec::new();
     if let Some(p) = opts
         .initial_prompt
         .as_deref()
         .filter(|p| !p.trim().is_empty())
     {
-        all_tokens.extend(tok.encode(&format!(" {}", p.trim()))?);
+        initial_prompt = tok.encode(&format!(" {}", p.trim()))?;
     }
-    let mut prompt_reset_since = 0;
-    let mut segments: Vec<Segment> = Vec::new();
-    let mut utf8 = Utf8Assembler::default();
+    let mut main = Track::new(opts.task, initial_prompt);
+    // The English translation rides along on the same encoder output, window by window.
+    let wants_translation =
+        opts.translate_to_english && opts.task == Task::Transcribe && model.is_multilingual();
+    let mut translation: Option<Track> = None;
+    let mut translation_s = 0.0;
+
     let mut seek = 0usize;
     let speech = match (&model.vad, opts.vad_filter) {
         (Some(vad), true) => {
@@ -222,36 +348,20 @@ pub fn transcribe_pcm(
         }
         let lang_code = language.unwrap_or("en");
 
-        let previous = &all_tokens[prompt_reset_since..];
-        let mut prompt = Vec::new();
-        if !previous.is_empty() {
-            prompt.push(special.sot_prev);
-            prompt.extend_from_slice(&previous[previous.len().saturating_sub(max_prompt_tokens)..]);
-        }
-        prompt.push(special.sot);
-        if model.is_multilingual() {
-            prompt.push(tok.language_id(lang_code).unwrap_or(special.sot));
-            prompt.push(match opts.task {
-                Task::Transcribe => special.transcribe,
-                Task::Translate => special.translate,
-            });
-        }
-
-        let decoded = decode_with_fallback(model, &cross, &prompt, &filters, opts, &mut rng)?;
-        let result = &decoded.result;
-        let previous_seek = seek;
-
-        let silent = opts
-            .no_speech_threshold
-            .is_some_and(|t| result.no_speech_prob > t)
-            && !opts
-                .log_prob_threshold
-                .is_some_and(|t| result.avg_logprob > t);
-        if silent {
+        let decoded = decode_with_fallback(
+            model,
+            &cross,
+            &main.prompt(model, lang_code),
+            &filters,
+            opts,
+            &mut rng,
+        )?;
+        let window_start = seek;
+        if is_silent(opts, &decoded.result) {
             seek += segment_frames;
         } else {
             let (slices, next_seek) = split_at_timestamps(
-                &result.tokens,
+                &decoded.result.tokens,
                 special.timestamp_begin,
                 seek,
                 segment_frames,
@@ -262,62 +372,59 @@ pub fn transcribe_pcm(
             } else {
                 seek + segment_frames
             };
-            for slice in slices {
-                let ids = &result.tokens[slice.range.clone()];
-                let text_ids: Vec<u32> = ids.iter().copied().filter(|&t| t < special.eot).collect();
-                if slice.start_s == slice.end_s || tok.decode_text(&text_ids).trim().is_empty() {
-                    continue;
+            main.push_slices(model, &decoded, slices, f64::INFINITY, duration_s);
+
+            if wants_translation && lang_code != "en" {
+                let started = std::time::Instant::now();
+                let track =
+                    translation.get_or_insert_with(|| Track::new(Task::Translate, Vec::new()));
+                let translated = decode_with_fallback(
+                    model,
+                    &cross,
+                    &track.prompt(model, lang_code),
+                    &filters,
+                    opts,
+                    &mut rng,
+                )?;
+                if !is_silent(opts, &translated.result) {
+                    let (slices, _) = split_at_timestamps(
+                        &translated.result.tokens,
+                        special.timestamp_begin,
+                        window_start,
+                        segment_frames,
+                    );
+                    // Keep what starts in the audio the transcription consumed; the rest
+                    // is translated again with the next window.
+                    let until_s = seek as f64 / FRAMES_PER_SECOND as f64;
+                    track.push_slices(model, &translated, slices, until_s, duration_s);
                 }
-                let text = utf8.push(&tok.text_bytes(&text_ids));
-                let logprobs = &result.token_logprobs[slice.range.clone()];
-                let confidence = if logprobs.is_empty() {
-                    result.avg_logprob.exp()
-                } else {
-                    logprobs.iter().map(|&l| (l as f64).exp()).sum::<f64>() / logprobs.len() as f64
-                };
-                all_tokens.extend_from_slice(ids);
-                let prev_end = segments.last().map_or(0.0, |s| s.end_s);
-                let start_s = slice.start_s.clamp(prev_end.min(duration_s), duration_s);
-                let end_s = slice.end_s.clamp(start_s, duration_s);
-                segments.push(Segment {
-                    start_s,
-                    end_s,
-                    text,
-                    tokens: ids.to_vec(),
-                    confidence: confidence.clamp(0.0, 1.0),
-                    avg_logprob: result.avg_logprob,
-                    no_speech_prob: result.no_speech_prob,
-                    compression_ratio: decoded.compression_ratio,
-                    temperature: decoded.final_temperature,
-                });
+                track.after_window(opts, &translated);
+                translation_s += started.elapsed().as_secs_f64();
             }
         }
-        if !opts.condition_on_previous_text
-            || decoded.final_temperature > opts.prompt_reset_on_temperature
-        {
-            prompt_reset_since = all_tokens.len();
-        }
+        main.after_window(opts, &decoded);
         if let Some(progress) = hooks.progress {
             progress(
                 (seek.min(content_frames) as f64 / FRAMES_PER_SECOND as f64).min(content_s),
                 content_s,
             );
         }
-        debug_assert!(seek > previous_seek);
+        debug_assert!(seek > window_start);
     }
-    if let Some(last) = segments.last_mut() {
-        last.text.push_str(&utf8.finish());
-    }
-    let text = segments
-        .iter()
-        .map(|s| s.text.as_str())
-        .collect::<String>()
-        .trim()
-        .to_string();
+    let (text, segments) = main.finish();
     let (language, language_probability) = match language {
         Some(l) => (l.to_string(), language_probability),
         None => ("en".to_string(), 0.0),
     };
+    let translation = translation.map(|track| {
+        let (text, segments) = track.finish();
+        Translation {
+            text,
+            segments,
+            method: TranslationMethod::WhisperTranslate,
+            elapsed_s: translation_s,
+        }
+    });
     Ok(Transcript {
         text,
         segments,
@@ -325,6 +432,7 @@ pub fn transcribe_pcm(
         language_probability,
         duration_s,
         task: opts.task,
+        translation,
     })
 }
 

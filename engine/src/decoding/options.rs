@@ -52,6 +52,8 @@ pub struct TranscribeOptions {
     pub suppress_blank: bool,
     /// Seed for sampling at temperature > 0, so results are reproducible.
     pub seed: u64,
+    /// Also produce an English translation of non-English speech (multilingual models).
+    pub translate_to_english: bool,
     /// Skip windows in which the voice activity detector (if the model has one) finds no speech.
     pub vad_filter: bool,
 }
@@ -73,6 +75,7 @@ impl Default for TranscribeOptions {
             suppress_blank: true,
             seed: 0,
             vad_filter: true,
+            translate_to_english: false,
         }
     }
 }

@@ -88,6 +88,9 @@ pub fn run(args: TranscribeArgs) -> Result<ExitCode> {
         task,
         initial_prompt: args.prompt.clone(),
         vad_filter: !args.no_vad,
+        translate_to_english: !args.no_translate
+            && (args.translate
+                || matches!(args.format, OutputFormat::Json | OutputFormat::VerboseJson)),
         ..Default::default()
     };
     let show_progress = std::io::stderr().is_terminal();

@@ -8,4 +8,5 @@ mod audio_inputs;
 mod output_formats;
 mod reference_tokens;
 mod support;
+mod translation;
 mod vad;
