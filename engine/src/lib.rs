@@ -4,6 +4,7 @@
 //! - [`whisper`]: log-mel features and the Whisper network on candle.
 //! - [`decoding`]: the decoding policy (timestamps, fallback, long-form seeking).
 //! - [`transcript`]: segments and text, the result type.
+//! - [`translate`]: Marian (opus-mt) text translation on candle, segment by segment.
 //!
 //! Threading: a loaded [`whisper::WhisperModel`] is immutable and `Sync`; any number of
 //! threads may call [`decoding::transcribe_pcm`] on it at once, each with its own caches.
@@ -15,6 +16,7 @@ pub mod error;
 pub mod eval;
 pub mod models;
 pub mod transcript;
+pub mod translate;
 pub mod vad;
 pub mod whisper;
 

@@ -129,15 +129,15 @@ async fn handle(
             e.body_text()
         ))
     })?;
-    let engine = state.engine()?;
-    if task == Task::Translate && !engine.multilingual {
-        return Err(ApiError::Unsupported(format!(
+    // Refusals before the upload is read still read (and drop) it: see `discard`.
+    let refusal = match state.engine() {
+        Ok(engine) if task == Task::Translate && !engine.multilingual => Some(ApiError::Unsupported(format!(
             "translation needs a multilingual model, and this server runs the English-only model '{}'; start it with a multilingual one (e.g. --model base)",
             engine.model_name
-        ))
-        .into());
-    }
-    let admission = match state.admit() {
+        ))),
+        _ => None,
+    };
+    let admission = match refusal.map_or_else(|| state.admit(), Err) {
         Ok(a) => a,
         Err(e) => {
             discard(multipart, state.limits.max_file_bytes).await;
