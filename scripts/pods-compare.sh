@@ -183,13 +183,24 @@ wait_ready() {
     die "pod on port $port never became ready"
 }
 
-# Other people's work on the machine: cargo, rustc, stt or k6 processes that are not ours.
+# Other people's work on the machine: cargo, rustc, stt or k6 processes that are not ours
+# and used CPU in the last 2 s (an idle server someone left running does not count).
 foreign_processes() {
-    local pid ours
-    for pid in $(pgrep -x 'cargo|rustc|stt|k6|cc1|ld' || true); do
+    local pid ours candidates=() before=() i
+    for pid in $(pgrep -x 'cargo|rustc|stt|k6|cc1|ld|rust-lld' || true); do
         ours=0
         for p in "${PIDS[@]+"${PIDS[@]}"}" "${K6_PID:-}"; do [[ $pid == "$p" ]] && ours=1; done
-        ((ours)) || printf '%s ' "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)"
+        ((ours)) || candidates+=("$pid")
+    done
+    ((${#candidates[@]})) || return 0
+    for pid in "${candidates[@]}"; do before+=("$(proc_cpu_s "$pid" 2>/dev/null || echo gone)"); done
+    sleep 2
+    for i in "${!candidates[@]}"; do
+        pid=${candidates[i]}
+        [[ ${before[i]} == gone ]] && continue
+        if python3 -c "import sys; sys.exit(0 if float('$(proc_cpu_s "$pid" 2>/dev/null || echo "${before[i]}")') - ${before[i]} > 0.04 else 1)"; then
+            printf '%s ' "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)"
+        fi
     done
 }
 

@@ -173,6 +173,8 @@ for name in sets:
     need(res["requests"]["memory"] == res["limits"]["memory"], f"{name}: memory request = limit")
     need(str(res["requests"]["cpu"]) == str(res["limits"]["cpu"]), f"{name}: CPU request = limit")
     need("STT_WORKERS" not in env, f"{name}: no STT_WORKERS (workers follow the CPU limit)")
+    need(pod.get("enableServiceLinks") is False,
+         f"{name}: enableServiceLinks false (the Service stt would inject STT_PORT=tcp://...)")
     need(c.get("startupProbe", {}).get("httpGet", {}).get("path") == "/readiness", f"{name}: startup probe on /readiness")
     need(c.get("readinessProbe", {}).get("httpGet", {}).get("path") == "/readiness", f"{name}: readiness probe on /readiness")
     need(c.get("livenessProbe", {}).get("httpGet", {}).get("path") == "/health", f"{name}: liveness probe on /health")

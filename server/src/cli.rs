@@ -80,6 +80,10 @@ pub struct TranscribeArgs {
     /// Skip the English translation pass (translated_text then repeats the transcript)
     #[arg(long)]
     pub no_translate: bool,
+    /// Marian (opus-mt) directory for text translation to English; used when it covers
+    /// the spoken language, else Whisper's translate task is used
+    #[arg(long, env = "STT_TRANSLATION_MODEL")]
+    pub translation_model: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]

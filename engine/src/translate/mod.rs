@@ -39,6 +39,7 @@ mod marian;
 mod search;
 pub mod segments;
 pub mod tokenizer;
+mod transcript;
 
 pub use config::{EarlyStopping, GenerationDefaults};
 pub use error::TranslateError;
@@ -49,3 +50,4 @@ pub use info::{
 pub use marian::{MarianOptions, MarianTranslator};
 pub use search::Hypothesis;
 pub use tokenizer::MarianTokenizer;
+pub use transcript::translate_transcript;

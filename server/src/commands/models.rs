@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use stt_engine::models::{self, Manifest, ModelStore};
+use stt_engine::translate;
 use stt_engine::WhisperModel;
 
 /// The fetch script of the checkout this binary was built from (or `STT_FETCH_SCRIPT`).
@@ -102,6 +103,32 @@ pub fn run(args: ModelsArgs) -> Result<ExitCode> {
                     status,
                     entry.description
                 );
+            }
+            // Marian (opus-mt) directories placed in the store translate text to English.
+            let entries = std::fs::read_dir(store.root())
+                .into_iter()
+                .flatten()
+                .flatten();
+            for dir in entries
+                .map(|e| e.path())
+                .filter(|p| translate::is_translation_model(p))
+            {
+                let name = dir
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string();
+                match translate::TranslationModelInfo::read(&dir) {
+                    Ok(info) => println!(
+                        "  {:<12} {:<8} {:<24} {} -> {}",
+                        name,
+                        "marian",
+                        "installed",
+                        info.source_languages.join(","),
+                        info.target_languages.join(",")
+                    ),
+                    Err(e) => println!("  {name:<12} marian   unusable: {e}"),
+                }
             }
             for m in installed.iter().filter(|m| manifest.get(&m.name).is_none()) {
                 println!(

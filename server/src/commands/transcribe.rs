@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
+use stt_engine::translate::{translate_transcript, MarianTranslator, TranslationModelInfo};
 use stt_engine::{audio, transcribe_pcm, Hooks, Task, TranscribeOptions, Transcript};
 
 /// Audio longer than this gets a progress bar (on a terminal).
@@ -72,6 +73,38 @@ fn print_stdout(text: &str) -> Result<()> {
     }
 }
 
+/// A Marian model with the language pairs it covers.
+pub struct Translator {
+    pub model: MarianTranslator,
+    pub info: TranslationModelInfo,
+}
+
+pub fn load_translator(dir: &Path) -> Result<Translator> {
+    let info = TranslationModelInfo::read(dir)
+        .with_context(|| format!("{} is not a usable translation model", dir.display()))?;
+    let model = MarianTranslator::load(dir, &stt_engine::default_device())
+        .with_context(|| format!("cannot load translation model {}", dir.display()))?;
+    Ok(Translator { model, info })
+}
+
+/// Replaces Whisper's translation with Marian's when the model covers the spoken language.
+fn translate_with_marian(
+    mut transcript: Transcript,
+    marian: Option<&Translator>,
+    wanted: bool,
+) -> Result<Transcript, stt_engine::EngineError> {
+    let Some(m) = marian else {
+        return Ok(transcript);
+    };
+    if !wanted || transcript.language == "en" || !m.info.covers(&transcript.language, "en") {
+        return Ok(transcript);
+    }
+    let translation = translate_transcript(&transcript, &m.model, &m.model.default_options())
+        .map_err(|e| stt_engine::EngineError::InvalidOptions(format!("translation failed: {e}")))?;
+    transcript.translation = Some(translation);
+    Ok(transcript)
+}
+
 pub fn run(args: TranscribeArgs) -> Result<ExitCode> {
     configure_threads(args.threads);
     let task: Task = args.task.parse().map_err(anyhow::Error::msg)?;
@@ -83,7 +116,7 @@ pub fn run(args: TranscribeArgs) -> Result<ExitCode> {
         }
     }
     let model = load_model_with(args.model.as_deref(), !args.no_vad)?;
-    let options = TranscribeOptions {
+    let mut options = TranscribeOptions {
         language: Some(args.language.clone()).filter(|l| !l.eq_ignore_ascii_case("auto")),
         task,
         initial_prompt: args.prompt.clone(),
@@ -93,6 +126,20 @@ pub fn run(args: TranscribeArgs) -> Result<ExitCode> {
                 || matches!(args.format, OutputFormat::Json | OutputFormat::VerboseJson)),
         ..Default::default()
     };
+    let marian = match &args.translation_model {
+        Some(dir) => Some(load_translator(dir)?),
+        None => None,
+    };
+    let want_translation = options.translate_to_english;
+    // A Marian model that covers the language the client named replaces Whisper's pass.
+    if let (Some(m), Some(lang)) = (&marian, &options.language) {
+        let code = stt_engine::whisper::languages::parse_language(lang)
+            .ok()
+            .flatten();
+        if code.is_some_and(|c| m.info.covers(c, "en")) {
+            options.translate_to_english = false;
+        }
+    }
     let show_progress = std::io::stderr().is_terminal();
     let mut failures = 0;
     for file in &args.files {
@@ -129,7 +176,9 @@ pub fn run(args: TranscribeArgs) -> Result<ExitCode> {
         if let Some(bar) = &bar {
             bar.finish_and_clear();
         }
-        let transcript = match result {
+        let transcript = match result
+            .and_then(|t| translate_with_marian(t, marian.as_ref(), want_translation))
+        {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("error: {}: {e}", file.display());

@@ -162,3 +162,44 @@ fn arabic_cer_with_base() {
     );
     assert!(total.rate() < 0.6, "Arabic CER {:.4}", total.rate());
 }
+
+/// With a Marian model that covers Arabic, the translation comes from it, segment by
+/// segment. The model here is the small test model (real opus-mt ar→en weights cannot
+/// be fetched on these machines), so only the mechanics are checked, not the English.
+#[test]
+fn a_marian_model_translates_segment_by_segment_when_it_covers_the_language() {
+    let marian =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/data/marian_tiny");
+    let clip = clip("arabic_synthetic/elevenlabs_MSA.mp3");
+    let out = run_transcribe(
+        "base",
+        &clip_path(clip),
+        &[
+            "--format",
+            "verbose-json",
+            "--language",
+            "ar",
+            "--translation-model",
+            marian.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let translation = &body["translation"];
+    assert_eq!(translation["method"], "marian", "{body}");
+    let ours = translation["segments"].as_array().unwrap();
+    let theirs = body["segments"].as_array().unwrap();
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "one translated segment per transcript segment"
+    );
+    for (t, s) in ours.iter().zip(theirs) {
+        assert_eq!(t["start_s"], s["start_s"]);
+        assert!(is_mostly_latin(t["text"].as_str().unwrap()), "{t}");
+    }
+}
