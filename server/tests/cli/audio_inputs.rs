@@ -106,63 +106,41 @@ fn odd_inputs_get_text_silence_or_a_clear_error_and_never_crash() {
             .as_ref()
             .map(|b| b["original_text"].as_str().unwrap().to_string());
         eprintln!("{name:<45} exit {code} text {text:?} err {stderr:?}");
-        match clip["reference_quality"].as_str().unwrap() {
+        let clear_error = code != 0 && stderr.starts_with("error: ");
+        let problem = match clip["reference_quality"].as_str().unwrap() {
             // symphonia's AAC decoder stops at stereo; this 5.1 film soundtrack must at least
             // be refused clearly (a known gap, listed in the README).
-            "expected_empty" if KNOWN_UNSUPPORTED.contains(&name) => {
-                if code == 0 || !stderr.contains("is not supported") {
-                    problems.push(format!(
-                        "{name}: expected a clear unsupported-codec error, got {text:?} / {stderr}"
-                    ));
-                }
-            }
-            "expected_empty" => {
-                if text.as_deref() != Some("") {
-                    problems.push(format!("{name}: expected no text, got {text:?} / {stderr}"));
-                }
-            }
-            "expect_error" => {
-                if code == 0
-                    || !stderr.starts_with("error: ")
-                    || !stderr.contains(name.rsplit('/').next().unwrap())
-                {
-                    problems.push(format!(
-                        "{name}: expected a clear error naming the file, got exit {code}: {stderr}"
-                    ));
-                }
-            }
-            "expect_error_or_empty" => {
-                let clear_error = code != 0 && stderr.starts_with("error: ");
-                if !(clear_error || text.as_deref() == Some("")) {
-                    problems.push(format!(
-                        "{name}: expected an error or no text, got {text:?} / {stderr}"
-                    ));
-                }
-            }
+            "expected_empty" if KNOWN_UNSUPPORTED.contains(&name) => (!clear_error
+                || !stderr.contains("is not supported"))
+            .then(|| format!("expected a clear unsupported-codec error, got {text:?} / {stderr}")),
+            "expected_empty" => (text.as_deref() != Some(""))
+                .then(|| format!("expected no text, got {text:?} / {stderr}")),
+            "expect_error" => (!clear_error || !stderr.contains(name.rsplit('/').next().unwrap()))
+                .then(|| {
+                    format!("expected a clear error naming the file, got exit {code}: {stderr}")
+                }),
+            "expect_error_or_empty" => (!(clear_error || text.as_deref() == Some("")))
+                .then(|| format!("expected an error or no text, got {text:?} / {stderr}")),
             "exact" => {
                 let hyp = normalize_english(text.as_deref().unwrap_or(""));
-                let wer = word_errors(
-                    &normalize_english(clip["reference"].as_str().unwrap()),
-                    &hyp,
-                )
-                .rate();
-                if wer > 0.15 {
-                    problems.push(format!("{name}: WER {wer:.3}: {text:?} / {stderr}"));
-                }
+                let reference = normalize_english(clip["reference"].as_str().unwrap());
+                let wer = word_errors(&reference, &hyp).rate();
+                (wer > 0.15).then(|| format!("WER {wer:.3}: {text:?} / {stderr}"))
             }
             "partial_expected" => {
                 let duration = body
                     .as_ref()
                     .map_or(0.0, |b| b["audio_duration_seconds"].as_f64().unwrap());
                 let full = clip["duration_s"].as_f64().unwrap();
-                if !(duration > 0.0
-                    && duration < full
-                    && text.as_deref().is_some_and(|t| !t.is_empty()))
-                {
-                    problems.push(format!("{name}: expected the valid part to transcribe, got {duration}s {text:?} / {stderr}"));
-                }
+                let has_text = text.as_deref().is_some_and(|t| !t.is_empty());
+                (!(duration > 0.0 && duration < full && has_text)).then(|| {
+                    format!("expected the valid part to transcribe, got {duration}s {text:?} / {stderr}")
+                })
             }
-            _ => {}
+            _ => None,
+        };
+        if let Some(p) = problem {
+            problems.push(format!("{name}: {p}"));
         }
     }
     assert!(problems.is_empty(), "odd inputs mishandled: {problems:#?}");

@@ -35,7 +35,6 @@ pub fn clip_path(clip: &Value) -> PathBuf {
 
 pub fn stt() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stt"));
-    cmd.env("STT_LOG", "warn");
     cmd
 }
 
