@@ -34,8 +34,7 @@ pub fn clip_path(clip: &Value) -> PathBuf {
 }
 
 pub fn stt() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stt"));
-    cmd
+    Command::new(env!("CARGO_BIN_EXE_stt"))
 }
 
 /// Makes sure `name` is installed, fetching it like a user would (once per test run).
