@@ -36,10 +36,12 @@ pub async fn transcribe_upload(
     match result {
         Ok(outcome) => {
             if let Ok(out) = &outcome {
+                let translation_s = out.transcript.translation.as_ref().map(|t| t.elapsed_s);
                 state.metrics.observe_transcription(
                     out.transcript.duration_s,
                     out.transcription_s,
                     out.transcript.task,
+                    translation_s,
                 );
             }
             outcome

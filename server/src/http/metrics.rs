@@ -203,14 +203,29 @@ impl Metrics {
         }
     }
 
-    pub fn observe_transcription(&self, audio_s: f64, engine_s: f64, task: Task) {
+    /// One finished job: `engine_s` is the whole engine time, `translation_s` the part
+    /// of it spent on an English translation after the transcription, if any.
+    pub fn observe_transcription(
+        &self,
+        audio_s: f64,
+        engine_s: f64,
+        task: Task,
+        translation_s: Option<f64>,
+    ) {
         self.audio_seconds.inc_by(audio_s.max(0.0));
         self.audio_duration.observe(audio_s);
         if audio_s > 0.0 {
             self.real_time_factor.observe(engine_s / audio_s);
         }
         match task {
-            Task::Transcribe => self.transcription_time.observe(engine_s),
+            Task::Transcribe => {
+                let translation_s = translation_s.unwrap_or(0.0).clamp(0.0, engine_s);
+                self.transcription_time.observe(engine_s - translation_s);
+                if translation_s > 0.0 {
+                    self.translation_time.observe(translation_s);
+                }
+            }
+            // Whisper's translate task: the whole job is a translation.
             Task::Translate => self.translation_time.observe(engine_s),
         }
     }
@@ -258,8 +273,8 @@ mod tests {
     fn exposition_has_the_old_service_names_and_ours() {
         let m = Metrics::new();
         m.observe_request("POST", "/transcriptions", 200, 1.5, true);
-        m.observe_transcription(10.0, 1.0, Task::Transcribe);
-        m.observe_transcription(10.0, 2.0, Task::Translate);
+        m.observe_transcription(10.0, 1.0, Task::Transcribe, None);
+        m.observe_transcription(10.0, 2.0, Task::Translate, None);
         m.job_failed(&JobError::Overloaded);
         let text = m.render(Some(SchedulerGauges {
             queued: 3,

@@ -40,12 +40,15 @@ pub async fn transcribe(
         .file
         .take()
         .ok_or(ApiError::NoFile { field: FILE_FIELD })?;
-    // Locales (en-US), ISO codes (en), names (arabic) or auto. `translate` is accepted
-    // for old clients and not used yet: English output is its own translation.
+    // Locales (en-US), ISO codes (en), names (arabic) or auto. The contract's call is
+    // "transcribe + translate to English": non-English speech gets `translated_text`
+    // (multilingual models; English is its own translation). Old clients' `translate`
+    // field is accepted and ignored.
     let language = form.text("language").unwrap_or("auto").to_string();
     let code = parse_language(&language).map_err(ApiError::BadLanguage)?;
     let options = TranscribeOptions {
         language: code.map(str::to_string),
+        translate_to_english: true,
         ..Default::default()
     };
     let out = transcribe_upload(&state, admission, file, options).await?;

@@ -154,14 +154,19 @@ fn every_transcription_path_returns_the_contract_object() {
     for language in ["en", "en-GB", "auto", "English"] {
         let reply = post_form(&server.url("/transcriptions"), Form::audio(clip, language));
         assert_eq!(reply.status, 200, "{language}: {}", reply.body);
-        let expected = if language == "auto" { "en" } else { language };
+        // A given language is echoed; a detected one in the old service's locale form.
+        let expected = if language == "auto" {
+            "en-US"
+        } else {
+            language
+        };
         assert_eq!(reply.json()["original_language"], expected);
     }
     let bytes = clip_bytes(clip);
     let no_language = Form::new().file("audio_file", &file_name(clip), None, &bytes);
     let reply = post_form(&server.url("/transcriptions"), no_language);
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.json()["original_language"], "en");
+    assert_eq!(reply.json()["original_language"], "en-US");
     // `translate=false` of old clients is accepted.
     let reply = post_form(
         &server.url("/transcriptions"),
