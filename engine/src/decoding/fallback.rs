@@ -10,6 +10,7 @@ use crate::whisper::network::CrossAttentionCache;
 use crate::whisper::WhisperModel;
 use candle_core::Result;
 use rand::rngs::StdRng;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The window result that was kept, with the checks it was judged by.
 #[derive(Debug, Clone)]
@@ -27,7 +28,9 @@ pub fn decode_with_fallback(
     filters: &FilterContext,
     opts: &TranscribeOptions,
     rng: &mut StdRng,
+    cancel: Option<&AtomicBool>,
 ) -> Result<FallbackResult> {
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let mut attempts: Vec<(WindowResult, f64)> = Vec::new();
     let mut below_ratio: Vec<usize> = Vec::new();
     let temperatures = if opts.temperatures.is_empty() {
@@ -45,7 +48,7 @@ pub fn decode_with_fallback(
         };
         let mut best: Option<WindowResult> = None;
         for _ in 0..candidates {
-            let r = decode_window(model, cross, prompt, filters, temperature, rng)?;
+            let r = decode_window(model, cross, prompt, filters, temperature, rng, cancel)?;
             let better = best.as_ref().is_none_or(|b| r.avg_logprob > b.avg_logprob);
             if better {
                 best = Some(r);
@@ -75,7 +78,7 @@ pub fn decode_with_fallback(
             needs_fallback = false;
         }
         attempts.push((result, ratio));
-        if !needs_fallback {
+        if !needs_fallback || cancelled() {
             let (result, compression_ratio) = attempts.pop().expect("just pushed");
             return Ok(FallbackResult {
                 result,

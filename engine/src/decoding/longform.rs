@@ -355,6 +355,7 @@ pub fn transcribe_pcm(
             &filters,
             opts,
             &mut rng,
+            hooks.cancel,
         )?;
         let window_start = seek;
         if is_silent(opts, &decoded.result) {
@@ -385,6 +386,7 @@ pub fn transcribe_pcm(
                     &filters,
                     opts,
                     &mut rng,
+                    hooks.cancel,
                 )?;
                 if !is_silent(opts, &translated.result) {
                     let (slices, _) = split_at_timestamps(
@@ -410,6 +412,10 @@ pub fn transcribe_pcm(
             );
         }
         debug_assert!(seek > window_start);
+    }
+    // A job cancelled inside its last window must not pass for a complete transcript.
+    if hooks.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        return Err(EngineError::Cancelled);
     }
     let (text, segments) = main.finish();
     let (language, language_probability) = match language {

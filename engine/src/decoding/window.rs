@@ -5,6 +5,7 @@ use crate::whisper::network::CrossAttentionCache;
 use crate::whisper::WhisperModel;
 use candle_core::{IndexOp, Result, Tensor};
 use rand::Rng;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What one decoding pass over a window produced.
 #[derive(Debug, Clone)]
@@ -61,6 +62,7 @@ pub fn decode_window(
     filters: &FilterContext,
     temperature: f32,
     rng: &mut impl Rng,
+    cancel: Option<&AtomicBool>,
 ) -> Result<WindowResult> {
     let net = &model.network;
     let special = &model.tokenizer.special;
@@ -99,7 +101,8 @@ pub fn decode_window(
         }
         tokens.push(next);
         token_logprobs.push(logprob);
-        if cache.len() >= net.max_tokens() {
+        // A cancelled job stops within a few tokens; the caller reports the cancellation.
+        if cache.len() >= net.max_tokens() || cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             break;
         }
         let input = Tensor::new(&[next], device)?.unsqueeze(0)?;
