@@ -9,17 +9,21 @@ use super::SharedState;
 use crate::response::TranscriptionResponse;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue};
 use axum::Json;
 use std::time::Instant;
+use stt_engine::transcript::TranslationMethod;
 use stt_engine::whisper::languages::parse_language;
 use stt_engine::TranscribeOptions;
 
 const FILE_FIELD: &str = "audio_file";
+/// Response header naming the translation path: `whisper-translate`, `marian` or `none`.
+pub const TRANSLATION_HEADER: &str = "x-stt-translation";
 
 pub async fn transcribe(
     State(state): State<SharedState>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Json<TranscriptionResponse>, ContractError> {
+) -> Result<([(HeaderName, HeaderValue); 1], Json<TranscriptionResponse>), ContractError> {
     let started = Instant::now();
     let multipart = multipart.map_err(|e| {
         ApiError::BadRequest(format!(
@@ -43,19 +47,35 @@ pub async fn transcribe(
     // Locales (en-US), ISO codes (en), names (arabic) or auto. The contract's call is
     // "transcribe + translate to English": non-English speech gets `translated_text`
     // (multilingual models; English is its own translation). Old clients' `translate`
-    // field is accepted and ignored.
+    // `translate=false` skips the second pass for clients that do not need it.
     let language = form.text("language").unwrap_or("auto").to_string();
+    let translate = !form
+        .text("translate")
+        .is_some_and(|t| matches!(t.trim().to_ascii_lowercase().as_str(), "false" | "0" | "no"));
     let code = parse_language(&language).map_err(ApiError::BadLanguage)?;
     let options = TranscribeOptions {
         language: code.map(str::to_string),
-        translate_to_english: true,
+        translate_to_english: translate,
         ..Default::default()
     };
     let out = transcribe_upload(&state, admission, file, options).await?;
-    Ok(Json(TranscriptionResponse::from_transcript(
-        &out.transcript,
-        &language,
-        out.transcription_s,
-        started.elapsed().as_secs_f64(),
-    )))
+    // Which path produced `translated_text`; the JSON body keeps the old fields only.
+    let method = match &out.transcript.translation {
+        Some(t) if t.method == TranslationMethod::Marian => "marian",
+        Some(_) => "whisper-translate",
+        None => "none",
+    };
+    let header = (
+        HeaderName::from_static(TRANSLATION_HEADER),
+        HeaderValue::from_static(method),
+    );
+    Ok((
+        [header],
+        Json(TranscriptionResponse::from_transcript(
+            &out.transcript,
+            &language,
+            out.transcription_s,
+            started.elapsed().as_secs_f64(),
+        )),
+    ))
 }

@@ -267,3 +267,36 @@ fn errors_use_the_detail_shape_and_the_contract_statuses() {
         "{metrics}"
     );
 }
+
+/// With a multilingual model, non-English speech gets an English `translated_text`,
+/// the header names the path, and `translate=false` skips the pass.
+#[test]
+fn german_speech_is_translated_and_translate_false_skips_it() {
+    let server = Server::start_with_model("base", &[], &[]);
+    let german = clip("multilingual/picovoice_test_de.wav");
+    let reply = post_form(&server.url("/transcriptions"), Form::audio(german, "auto"));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.header("x-stt-translation"), Some("whisper-translate"));
+    let body = reply.json();
+    assert_eq!(body["original_language"], "de");
+    assert_ne!(body["translated_text"], body["original_text"]);
+    assert!(
+        body["translated_text"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("portal"),
+        "{body}"
+    );
+    assert!(body["translation_time_seconds"].as_f64().unwrap() > 0.0);
+
+    let skipped = post_form(
+        &server.url("/transcriptions"),
+        Form::audio(german, "de").text("translate", "false"),
+    );
+    assert_eq!(skipped.status, 200, "{}", skipped.body);
+    assert_eq!(skipped.header("x-stt-translation"), Some("none"));
+    let body = skipped.json();
+    assert_eq!(body["translated_text"], body["original_text"]);
+    assert_eq!(body["translation_time_seconds"].as_f64().unwrap(), 0.0);
+}

@@ -120,14 +120,19 @@ impl Server {
     /// Starts `stt serve` with tiny.en and the extra flags/environment, and waits
     /// until `/readiness` says ready.
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
-        ensure_model(MODEL);
+        Self::start_with_model(MODEL, args, env)
+    }
+
+    /// As [`Server::start`], with another model (e.g. the multilingual `base`).
+    pub fn start_with_model(model: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
+        ensure_model(model);
         let port = free_port();
         let log = std::env::temp_dir().join(format!("stt-http-test-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("create server log");
         let child = Command::new(env!("CARGO_BIN_EXE_stt"))
             .args(["serve", "--host", "127.0.0.1", "--port"])
             .arg(port.to_string())
-            .args(["--model", MODEL])
+            .args(["--model", model])
             .args(args)
             .envs(env.iter().copied())
             .env("STT_LOG", "info")
