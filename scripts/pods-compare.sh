@@ -187,7 +187,7 @@ wait_ready() {
 # and used CPU in the last 2 s (an idle server someone left running does not count).
 foreign_processes() {
     local pid ours candidates=() before=() i
-    for pid in $(pgrep -x 'cargo|rustc|stt|k6|cc1|ld|rust-lld' || true); do
+    for pid in $(pgrep -x 'cargo|rustc|stt|k6|cc1|ld|rust-lld' 2>/dev/null || true); do
         ours=0
         for p in "${PIDS[@]+"${PIDS[@]}"}" "${K6_PID:-}"; do [[ $pid == "$p" ]] && ours=1; done
         ((ours)) || candidates+=("$pid")
@@ -199,7 +199,7 @@ foreign_processes() {
         pid=${candidates[i]}
         [[ ${before[i]} == gone ]] && continue
         if python3 -c "import sys; sys.exit(0 if float('$(proc_cpu_s "$pid" 2>/dev/null || echo "${before[i]}")') - ${before[i]} > 0.04 else 1)"; then
-            printf '%s ' "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)"
+            printf '%s ' "$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | cut -c1-80)"
         fi
     done
 }
