@@ -14,6 +14,7 @@ pub mod audio;
 pub mod decoding;
 pub mod error;
 pub mod eval;
+pub mod kernels;
 pub mod models;
 pub mod transcript;
 pub mod translate;

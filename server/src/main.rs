@@ -14,6 +14,11 @@ mod subtitles;
 use clap::Parser;
 use std::process::ExitCode;
 
+// Inference allocates and frees large activation buffers on every layer; glibc's malloc
+// returns them to the kernel each time and pays page faults to get them back.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     // A server logs its requests by default; the CLI stays quiet unless asked.

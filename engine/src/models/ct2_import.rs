@@ -260,7 +260,7 @@ fn heads(model: &Ct2Model, side: &str, d_model: usize) -> Result<usize> {
         .scalar_int(&name)?
         .ok_or_else(|| unsupported(model.path(), format!("missing scalar {name}")))?;
     match usize::try_from(value) {
-        Ok(h) if h > 0 && d_model % h == 0 => Ok(h),
+        Ok(h) if h > 0 && d_model.is_multiple_of(h) => Ok(h),
         _ => Err(unsupported(
             model.path(),
             format!("{name} = {value} does not divide d_model {d_model}"),

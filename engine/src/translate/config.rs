@@ -237,8 +237,8 @@ impl ModelConfig {
                 raw.vocab_size
             ));
         }
-        if raw.d_model % raw.encoder_attention_heads != 0
-            || raw.d_model % raw.decoder_attention_heads != 0
+        if !raw.d_model.is_multiple_of(raw.encoder_attention_heads)
+            || !raw.d_model.is_multiple_of(raw.decoder_attention_heads)
         {
             return Err("d_model is not a multiple of the number of attention heads".into());
         }

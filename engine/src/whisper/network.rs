@@ -7,19 +7,57 @@
 //! number of workers can decode concurrently over one copy of the weights.
 
 use super::config::WhisperConfig;
-use candle_core::{DType, Device, Module, Result, Tensor, D};
+use crate::kernels::{self, HalfLinear};
+use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{kv_cache::KvCache, Conv1d, Conv1dConfig, LayerNorm, Linear, VarBuilder};
 
 const LAYER_NORM_EPS: f64 = 1e-5;
 
-fn linear(vb: &VarBuilder, d_in: usize, d_out: usize, bias: bool) -> Result<Linear> {
-    let w = vb.get((d_out, d_in), "weight")?;
+/// A dense layer: on the CPU the checkpoint's f16 weights with our kernels (half the
+/// memory and bandwidth of f32); on other devices candle's `Linear` in the builder's dtype.
+#[derive(Clone)]
+enum Projection {
+    Half(HalfLinear),
+    Dense(Linear),
+}
+
+impl Module for Projection {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Self::Half(l) => l.forward(x),
+            Self::Dense(l) => l.forward(x),
+        }
+    }
+}
+
+fn half_weights(vb: &VarBuilder) -> bool {
+    vb.device().is_cpu()
+}
+
+fn weight(vb: &VarBuilder, shape: (usize, usize), name: &str) -> Result<Tensor> {
+    if half_weights(vb) {
+        vb.get_with_hints_dtype(shape, name, Default::default(), DType::F16)
+    } else {
+        vb.get(shape, name)
+    }
+}
+
+fn projection(w: Tensor, b: Option<Tensor>) -> Result<Projection> {
+    Ok(if w.dtype() == DType::F16 && w.device().is_cpu() {
+        Projection::Half(HalfLinear::new(w, b)?)
+    } else {
+        Projection::Dense(Linear::new(w, b))
+    })
+}
+
+fn linear(vb: &VarBuilder, d_in: usize, d_out: usize, bias: bool) -> Result<Projection> {
+    let w = weight(vb, (d_out, d_in), "weight")?;
     let b = if bias {
         Some(vb.get(d_out, "bias")?)
     } else {
         None
     };
-    Ok(Linear::new(w, b))
+    projection(w, b)
 }
 
 fn layer_norm(vb: &VarBuilder, d: usize) -> Result<LayerNorm> {
@@ -31,10 +69,10 @@ fn layer_norm(vb: &VarBuilder, d: usize) -> Result<LayerNorm> {
 }
 
 struct Attention {
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    out: Linear,
+    q: Projection,
+    k: Projection,
+    v: Projection,
+    out: Projection,
     n_head: usize,
 }
 
@@ -57,47 +95,79 @@ impl Attention {
             .contiguous()
     }
 
-    fn attend(&self, q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
-        let d_head = q.dim(D::Minus1)?;
+    /// Attention of `q` over `k`, `v`, all `[b, t, d]`; with `causal_offset`, query `i`
+    /// sees keys `0..=causal_offset + i` only. Projects the result with `out`.
+    fn attend(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        causal_offset: Option<usize>,
+    ) -> Result<Tensor> {
+        let mixed = if q.device().is_cpu() && q.dtype() == DType::F32 {
+            kernels::attention(q, k, v, self.n_head, causal_offset)?
+        } else {
+            self.attend_with_candle_ops(q, k, v, causal_offset)?
+        };
+        mixed.apply(&self.out)
+    }
+
+    /// The same computation on generic candle ops (GPU devices, other dtypes).
+    fn attend_with_candle_ops(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        causal_offset: Option<usize>,
+    ) -> Result<Tensor> {
+        let (b, tq, d) = q.dims3()?;
+        let tk = k.dim(1)?;
+        let (q, k, v) = (
+            self.split_heads(q)?,
+            self.split_heads(k)?,
+            self.split_heads(v)?,
+        );
+        let d_head = d / self.n_head;
         let q = (q * (1.0 / (d_head as f64).sqrt()))?;
         let mut scores = q.matmul(&k.t()?)?;
-        if let Some(mask) = mask {
-            scores = scores.broadcast_add(mask)?;
+        if let Some(offset) = causal_offset.filter(|_| tq > 1) {
+            let mask: Vec<f32> = (0..tq)
+                .flat_map(|i| {
+                    (0..tk).map(move |j| {
+                        if j > offset + i {
+                            f32::NEG_INFINITY
+                        } else {
+                            0.0
+                        }
+                    })
+                })
+                .collect();
+            let mask =
+                Tensor::from_vec(mask, (tq, tk), scores.device())?.to_dtype(scores.dtype())?;
+            scores = scores.broadcast_add(&mask)?;
         }
         let weights = candle_nn::ops::softmax_last_dim(&scores)?;
-        let (b, _, t, _) = q.dims4()?;
-        weights
-            .matmul(v)?
-            .transpose(1, 2)?
-            .reshape((b, t, self.n_head * d_head))?
-            .apply(&self.out)
+        weights.matmul(&v)?.transpose(1, 2)?.reshape((b, tq, d))
     }
 
-    fn self_attend(&self, x: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
-        let q = self.split_heads(&self.q.forward(x)?)?;
-        let k = self.split_heads(&self.k.forward(x)?)?;
-        let v = self.split_heads(&self.v.forward(x)?)?;
-        self.attend(&q, &k, &v, mask)
+    fn self_attend(&self, x: &Tensor) -> Result<Tensor> {
+        let q = self.q.forward(x)?;
+        let k = self.k.forward(x)?;
+        let v = self.v.forward(x)?;
+        self.attend(&q, &k, &v, None)
     }
 
-    fn self_attend_cached(
-        &self,
-        x: &Tensor,
-        cache: &mut KvCache,
-        mask: Option<&Tensor>,
-    ) -> Result<Tensor> {
-        let q = self.split_heads(&self.q.forward(x)?)?;
-        let k = self.split_heads(&self.k.forward(x)?)?;
-        let v = self.split_heads(&self.v.forward(x)?)?;
+    fn self_attend_cached(&self, x: &Tensor, cache: &mut KvCache) -> Result<Tensor> {
+        let offset = cache.current_seq_len();
+        let q = self.q.forward(x)?;
+        let k = self.k.forward(x)?;
+        let v = self.v.forward(x)?;
         let (k, v) = cache.append(&k, &v)?;
-        self.attend(&q, &k, &v, mask)
+        self.attend(&q, &k, &v, Some(offset))
     }
 
     fn project_kv(&self, audio: &Tensor) -> Result<(Tensor, Tensor)> {
-        Ok((
-            self.split_heads(&self.k.forward(audio)?)?,
-            self.split_heads(&self.v.forward(audio)?)?,
-        ))
+        Ok((self.k.forward(audio)?, self.v.forward(audio)?))
     }
 }
 
@@ -105,8 +175,8 @@ struct Block {
     self_attn: Attention,
     self_attn_ln: LayerNorm,
     cross_attn: Option<(Attention, LayerNorm)>,
-    fc1: Linear,
-    fc2: Linear,
+    fc1: Projection,
+    fc2: Projection,
     mlp_ln: LayerNorm,
 }
 
@@ -132,8 +202,12 @@ impl Block {
 
     fn mlp(&self, x: &Tensor) -> Result<Tensor> {
         // Exact erf GELU: the tanh approximation drifts from the reference after ~20 tokens.
-        self.fc2
-            .forward(&self.fc1.forward(&self.mlp_ln.forward(x)?)?.gelu_erf()?)
+        self.fc2.forward(
+            &self
+                .fc1
+                .forward(&self.mlp_ln.forward(x)?)?
+                .apply(&kernels::gelu_erf)?,
+        )
     }
 }
 
@@ -146,7 +220,9 @@ struct Encoder {
 }
 
 struct Decoder {
+    /// `[vocab, d]`; f16 on the CPU. Also the output projection (tied weights).
     token_embedding: Tensor,
+    output: Projection,
     positions: Tensor,
     blocks: Vec<Block>,
     ln: LayerNorm,
@@ -181,7 +257,7 @@ impl CrossAttentionCache {
         let layers = self
             .layers
             .iter()
-            .map(|(k, v)| Ok((k.repeat((n, 1, 1, 1))?, v.repeat((n, 1, 1, 1))?)))
+            .map(|(k, v)| Ok((k.repeat((n, 1, 1))?, v.repeat((n, 1, 1))?)))
             .collect::<Result<_>>()?;
         Ok(Self { layers })
     }
@@ -246,8 +322,10 @@ impl WhisperNetwork {
             ln_post: layer_norm(&enc.pp("layer_norm"), d)?,
         };
         let dec = vb.pp("model.decoder");
+        let token_embedding = weight(&dec, (config.vocab_size, d), "embed_tokens.weight")?;
         let decoder = Decoder {
-            token_embedding: dec.get((config.vocab_size, d), "embed_tokens.weight")?,
+            output: projection(token_embedding.clone(), None)?,
+            token_embedding,
             positions: dec.get((config.max_target_positions, d), "embed_positions.weight")?,
             blocks: (0..config.decoder_layers)
                 .map(|i| {
@@ -273,14 +351,14 @@ impl WhisperNetwork {
     /// `[b, n_mels, 3000]` log-mel → `[b, 1500, d_model]` audio features.
     pub fn encode(&self, mel: &Tensor) -> Result<Tensor> {
         let e = &self.encoder;
-        let x = e.conv1.forward(mel)?.gelu_erf()?;
-        let x = e.conv2.forward(&x)?.gelu_erf()?;
+        let x = kernels::gelu_erf(&e.conv1.forward(mel)?)?;
+        let x = kernels::gelu_erf(&e.conv2.forward(&x)?)?;
         let x = x.transpose(1, 2)?;
         let t = x.dim(1)?;
         let mut x = x.broadcast_add(&e.positions.narrow(0, 0, t)?)?;
         for block in &e.blocks {
             let h = block.self_attn_ln.forward(&x)?;
-            x = (&x + block.self_attn.self_attend(&h, None)?)?;
+            x = (&x + block.self_attn.self_attend(&h)?)?;
             x = (&x + block.mlp(&x)?)?;
         }
         e.ln_post.forward(&x)
@@ -305,7 +383,7 @@ impl WhisperNetwork {
     pub fn new_decoder_cache(&self) -> DecoderCache {
         DecoderCache {
             layers: (0..self.config.decoder_layers)
-                .map(|_| KvCache::new(2, self.config.max_target_positions))
+                .map(|_| KvCache::new(1, self.config.max_target_positions))
                 .collect(),
             len: 0,
         }
@@ -338,37 +416,21 @@ impl WhisperNetwork {
         let embedded = dec
             .token_embedding
             .index_select(&tokens.flatten_all()?, 0)?
+            .to_dtype(DType::F32)?
             .reshape((b, n, d))?;
         let mut x = embedded.broadcast_add(&dec.positions.narrow(0, offset, n)?)?;
-        let mask = if n > 1 {
-            let total = offset + n;
-            let data: Vec<f32> = (0..n)
-                .flat_map(|i| {
-                    (0..total).map(move |j| {
-                        if j > offset + i {
-                            f32::NEG_INFINITY
-                        } else {
-                            0.0
-                        }
-                    })
-                })
-                .collect();
-            Some(Tensor::from_vec(data, (n, total), &self.device)?)
-        } else {
-            None
-        };
         for (block, (kv, (cross_k, cross_v))) in dec
             .blocks
             .iter()
             .zip(cache.layers.iter_mut().zip(&cross.layers))
         {
             let h = block.self_attn_ln.forward(&x)?;
-            x = (&x + block.self_attn.self_attend_cached(&h, kv, mask.as_ref())?)?;
+            x = (&x + block.self_attn.self_attend_cached(&h, kv)?)?;
             let (attn, ln) = block
                 .cross_attn
                 .as_ref()
                 .expect("decoder blocks have cross-attention");
-            let q = attn.split_heads(&attn.q.forward(&ln.forward(&x)?)?)?;
+            let q = attn.q.forward(&ln.forward(&x)?)?;
             x = (&x + attn.attend(&q, cross_k, cross_v, None)?)?;
             x = (&x + block.mlp(&x)?)?;
         }
@@ -378,8 +440,6 @@ impl WhisperNetwork {
 
     /// Output projection (tied to the token embedding): `[b, m, d]` → `[b, m, vocab]` f32.
     pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
-        hidden
-            .broadcast_matmul(&self.decoder.token_embedding.t()?)?
-            .to_dtype(DType::F32)
+        self.decoder.output.forward(hidden)?.to_dtype(DType::F32)
     }
 }

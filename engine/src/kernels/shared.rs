@@ -1,0 +1,46 @@
+//! What the kernels share: the instruction set chosen at run time, and a raw output
+//! pointer for tasks that write disjoint parts of one buffer.
+
+/// Vector instruction set of this CPU, checked once.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Isa {
+    Avx512,
+    /// AVX2 with FMA and F16C.
+    Avx2,
+    Baseline,
+}
+
+pub(crate) fn isa() -> Isa {
+    static ISA: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+    *ISA.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Isa::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+                && std::arch::is_x86_feature_detected!("f16c")
+            {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Baseline
+    })
+}
+
+/// Output pointer shared by tasks that each write their own disjoint elements.
+#[derive(Clone, Copy)]
+pub(crate) struct OutPtr(pub *mut f32);
+
+// SAFETY: users guarantee that concurrent tasks never write the same element and that
+// the buffer outlives them (they run inside a scoped rayon call).
+unsafe impl Send for OutPtr {}
+unsafe impl Sync for OutPtr {}
+
+impl OutPtr {
+    /// Method access so closures capture the whole (Send) wrapper, not the raw field.
+    pub(crate) fn get(self) -> *mut f32 {
+        self.0
+    }
+}
