@@ -13,8 +13,8 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 use std::cell::RefCell;
 
-/// Query rows per task: 32 rows of 1500 scores is 192 KB, inside L2.
-const ROWS: usize = 32;
+/// Query rows per task: 128 rows of 1500 scores is 750 KB, inside L2.
+const ROWS: usize = 128;
 
 /// Up to this many query rows per task, scores and sums are plain dot products and
 /// vector updates: the matrix kernel's packing costs more than it saves there.

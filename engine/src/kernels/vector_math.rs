@@ -15,10 +15,14 @@ fn exp(x: f32) -> f32 {
     // ln 2 split in two so n * ln2 is exact in the first part.
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
-    // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer without a call.
+    // Adding 1.5 * 2^23 rounds to the nearest integer and leaves it in the low mantissa
+    // bits, so 2^n is built with integer ops only (a float-to-int cast would not
+    // vectorise: Rust's `as` saturates).
     const ROUND: f32 = 12_582_912.0;
-    let x = x.clamp(-87.3, 88.7);
-    let n = (x * LOG2E + ROUND) - ROUND;
+    const ROUND_BITS: u32 = 0x4B40_0000;
+    let x = x.clamp(-87.3, 88.3);
+    let shifted = x * LOG2E + ROUND;
+    let n = shifted - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let mut p = 1.987_569_1e-4_f32;
     p = p * r + 1.398_199_9e-3;
@@ -27,7 +31,8 @@ fn exp(x: f32) -> f32 {
     p = p * r + 1.666_666_5e-1;
     p = p * r + 0.5;
     let e = p * r * r + r + 1.0;
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    let exponent = shifted.to_bits().wrapping_sub(ROUND_BITS).wrapping_add(127);
+    let scale = f32::from_bits(exponent << 23);
     e * scale
 }
 
