@@ -6,13 +6,12 @@ faster-whisper alternating on every clip (which one goes first alternates too), 
 after an untimed warm-up run of that clip. The timed value per engine and clip is the
 median of --runs runs.
 
-- stt runs as one process per transcription: STT_BIN (default target/release/stt)
-  `transcribe --model MODEL --threads N --format json FILE`. Its wall time therefore
-  includes process start and model load; the report also shows stt's own
-  `transcription_time_seconds` from its JSON output.
+- stt runs as a persistent worker (`stt bench --stdin`, STT_BIN default
+  target/release/stt) that loads the model once; its time per clip covers audio decoding
+  and transcription, like faster-whisper's below.
 - faster-whisper runs in a persistent worker process (this script with --worker, under a
   Python that has faster-whisper installed, see --fw-python) that loads the model once,
-  so its times exclude model load. It decodes greedily with the same settings as
+  so its times exclude model load too. It decodes greedily with the same settings as
   scripts/reference/ (beam_size=1, best_of=1, temperature=0, no VAD, timestamps on,
   condition_on_previous_text), language "en" for .en models.
 
@@ -27,7 +26,9 @@ Example (from the repository root; the parent needs only the standard library):
         --fw-python /opt/fw/bin/python --out bench-fw.md
 
 Ratio = stt seconds / faster-whisper seconds (above 1: stt is slower). RTF = processing
-seconds / audio seconds. Paste the printed Markdown into BENCHMARKS.md.
+seconds / audio seconds. Clips with an exact reference in the manifest are also scored:
+corpus WER of both engines, normalised by stt's English normaliser (the same function for
+both). Paste the printed Markdown into BENCHMARKS.md.
 """
 
 import argparse
@@ -60,13 +61,13 @@ FW_SETTINGS = dict(
 # --------------------------------------------------------------------------- worker
 
 
-def worker_main(model_dir, threads, language):
+def worker_main(model_dir, threads, language, compute_type):
     """Persistent faster-whisper process: one JSON request per stdin line
     ({"path": ...}), one JSON reply per stdout line."""
     from faster_whisper import WhisperModel
     import faster_whisper
 
-    model = WhisperModel(model_dir, device="cpu", compute_type="float32", cpu_threads=threads)
+    model = WhisperModel(model_dir, device="cpu", compute_type=compute_type, cpu_threads=threads)
     out = sys.stdout
     out.write(json.dumps({"ready": True, "version": faster_whisper.__version__}) + "\n")
     out.flush()
@@ -88,7 +89,7 @@ def worker_main(model_dir, threads, language):
 
 
 class FasterWhisperWorker:
-    def __init__(self, python, model_dir, threads, language):
+    def __init__(self, python, model_dir, threads, language, compute_type):
         cmd = [
             python,
             os.path.abspath(__file__),
@@ -99,6 +100,8 @@ class FasterWhisperWorker:
             str(threads),
             "--worker-language",
             language or "",
+            "--fw-compute-type",
+            compute_type,
         ]
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
@@ -148,26 +151,45 @@ def resolve_stt_bin(value):
     )
 
 
-def run_stt(stt_bin, model, threads, path, extra_args):
-    cmd = [stt_bin, "transcribe", "--model", model, "--threads", str(threads)]
-    cmd += extra_args + ["--format", "json", path]
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(
-            f"error: stt failed (exit {proc.returncode}): {shlex.join(cmd)}\n{proc.stderr.strip()}"
+class SttWorker:
+    """`stt bench --stdin`: model loaded once, one JSON request/reply per line."""
+
+    def __init__(self, stt_bin, model, threads, extra_args):
+        cmd = [stt_bin, "bench", "--stdin", "--model", model, "--threads", str(threads)]
+        cmd += extra_args
+        self.cmd = cmd
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
         )
-    try:
-        result = json.loads(proc.stdout)
-    except json.JSONDecodeError as exc:
-        raise SystemExit(f"error: stt printed no JSON ({exc}): {shlex.join(cmd)}\n{proc.stdout[:500]}")
-    return {
-        "seconds": wall,
-        "transcribe_seconds": result.get("transcription_time_seconds"),
-        "text": (result.get("original_text") or "").strip(),
-        "duration": result.get("audio_duration_seconds"),
-    }
+        hello = self.proc.stdout.readline()
+        if not hello:
+            raise SystemExit(f"error: the stt worker did not start ({shlex.join(cmd)})")
+        self.info = json.loads(hello)
+
+    def request(self, payload):
+        self.proc.stdin.write(json.dumps(payload) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"error: the stt worker exited unexpectedly ({shlex.join(self.cmd)})")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise SystemExit(f"error: stt failed on {payload}: {reply['error']}")
+        return reply
+
+    def transcribe(self, path):
+        return self.request({"path": path})
+
+    def score(self, reference, hypothesis):
+        return self.request({"reference": reference, "hypothesis": hypothesis})
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
 
 
 # --------------------------------------------------------------------------- clips
@@ -197,12 +219,14 @@ def load_clips(eval_dir, clips_arg):
             if not os.path.isfile(path):
                 raise SystemExit(f"error: clip not found: {path}")
             m = manifest.get(item, {})
-            clips.append({"name": item, "path": path, "duration": m.get("duration_s")})
+            clips.append({"name": item, "path": path, "duration": m.get("duration_s"),
+                          "reference": m.get("reference") if m.get("reference_quality") == "exact" else None})
         return clips
     if not manifest:
         raise SystemExit(f"error: no manifest at {manifest_path}; pass --eval-dir or --clips")
     return [
-        {"name": p, "path": os.path.join(eval_dir, p), "duration": m.get("duration_s")}
+        {"name": p, "path": os.path.join(eval_dir, p), "duration": m.get("duration_s"),
+         "reference": m.get("reference")}
         for p, m in manifest.items()
         if m.get("reference_quality") == "exact" and m.get("set") in DEFAULT_SETS
     ]
@@ -233,15 +257,13 @@ def markdown_table(rows, fw_only):
             )
         return lines
     lines = [
-        "| clip | duration (s) | stt (s) | stt transcribe (s) | fw (s) | ratio | "
-        "ratio (transcribe) | stt RTF | fw RTF |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| clip | duration (s) | stt (s) | fw (s) | ratio stt/fw | stt RTF | fw RTF |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['name']} | {fmt(r['duration'], 2)} | {fmt(r['stt'])} | "
-            f"{fmt(r['stt_transcribe'])} | {fmt(r['fw'])} | {fmt(ratio(r['stt'], r['fw']), 2)} | "
-            f"{fmt(ratio(r['stt_transcribe'], r['fw']), 2)} | "
+            f"| {r['name']} | {fmt(r['duration'], 2)} | {fmt(r['stt'])} | {fmt(r['fw'])} | "
+            f"{fmt(ratio(r['stt'], r['fw']), 2)} | "
             f"{fmt(ratio(r['stt'], r['duration']))} | {fmt(ratio(r['fw'], r['duration']))} |"
         )
     return lines
@@ -254,27 +276,27 @@ def summary_lines(threads, rows, fw_only):
     lines.append(f"- faster-whisper: {fw_total:.2f} s total, RTF {fw_total / audio:.3f}")
     if not fw_only:
         stt_total = sum(r["stt"] for r in rows)
+        lines.append(f"- stt: {stt_total:.2f} s total, RTF {stt_total / audio:.3f}")
+        ratios = [ratio(r["stt"], r["fw"]) for r in rows]
         lines.append(
-            f"- stt: {stt_total:.2f} s wall total (RTF {stt_total / audio:.3f})"
-            + (
-                f", {sum(r['stt_transcribe'] for r in rows):.2f} s transcribe total"
-                if all(r["stt_transcribe"] is not None for r in rows)
-                else ""
-            )
+            f"- **median ratio stt/fw at {threads} thread(s): {statistics.median(ratios):.2f}** "
+            f"(per clip: min {min(ratios):.2f}, max {max(ratios):.2f})"
         )
-        wall = [ratio(r["stt"], r["fw"]) for r in rows]
-        lines.append(
-            f"- **median ratio stt/fw at {threads} thread(s): {statistics.median(wall):.2f}** "
-            "(stt wall time, including process start and model load)"
-        )
-        tr = [ratio(r["stt_transcribe"], r["fw"]) for r in rows if r["stt_transcribe"] is not None]
-        if tr:
-            lines.append(
-                f"- median ratio stt/fw at {threads} thread(s), stt transcription_time_seconds: "
-                f"{statistics.median(tr):.2f}"
-            )
         agree = sum(quick_words(r["stt_text"]) == quick_words(r["fw_text"]) for r in rows)
         lines.append(f"- transcripts identical after lowercasing and removing punctuation: {agree}/{len(rows)}")
+        scored = [r for r in rows if r.get("wer")]
+        if scored:
+            words = sum(r["wer"]["words"] for r in scored)
+            stt_edits = sum(r["wer"]["stt"] for r in scored)
+            fw_edits = sum(r["wer"]["fw"] for r in scored)
+            lines.append(
+                f"- corpus WER over the {len(scored)} clips with exact references ({words} words, "
+                f"stt's English normaliser for both): **stt {stt_edits / words:.4f}, "
+                f"faster-whisper {fw_edits / words:.4f}**"
+            )
+        rss = [r["stt_peak_rss_mib"] for r in rows if r.get("stt_peak_rss_mib")]
+        if rss:
+            lines.append(f"- stt worker peak RSS: {max(rss):.0f} MiB")
     return lines
 
 
@@ -307,6 +329,10 @@ def main():
     ap.add_argument("--fw-python", default=os.environ.get("FW_PYTHON", sys.executable),
                     help="Python with faster-whisper for the worker (default: $FW_PYTHON or this one)")
     ap.add_argument("--fw-only", action="store_true", help="time faster-whisper only")
+    ap.add_argument("--fw-compute-type", default="float32",
+                    help="CTranslate2 compute type for faster-whisper: float32 (default), int8, ...")
+    ap.add_argument("--stt-model", default=None,
+                    help="model name or directory for stt (default: --model), e.g. a quantized import")
     ap.add_argument("--out", help="also write the Markdown report here")
     ap.add_argument("--json-out", help="also write the raw per-clip results here")
     # Internal: worker mode.
@@ -316,7 +342,8 @@ def main():
     args = ap.parse_args()
 
     if args.worker:
-        worker_main(args.fw_model_dir, args.worker_threads, args.worker_language or None)
+        worker_main(args.fw_model_dir, args.worker_threads, args.worker_language or None,
+                    args.fw_compute_type)
         return
 
     threads_list = [int(t) for t in args.threads.split(",") if t.strip()]
@@ -347,37 +374,45 @@ def main():
     fw_version = None
     for threads in threads_list:
         print(f"== {threads} thread(s): starting faster-whisper worker", file=sys.stderr)
-        worker = FasterWhisperWorker(args.fw_python, fw_model_dir, threads, language)
+        worker = FasterWhisperWorker(args.fw_python, fw_model_dir, threads, language,
+                                     args.fw_compute_type)
+        stt = None if args.fw_only else SttWorker(stt_bin, args.stt_model or args.model, threads,
+                                                  (["--language", language] if language else [])
+                                                  + args.stt_arg)
         fw_version = worker.version
         rows = []
         try:
             for index, clip in enumerate(clips):
                 engines = ["fw"] if args.fw_only else (["stt", "fw"] if index % 2 == 0 else ["fw", "stt"])
-                times = {"stt": [], "stt_transcribe": [], "fw": []}
+                times = {"stt": [], "fw": []}
+                rss = None
                 texts = {}
                 duration = clip["duration"]
                 for engine in engines:
                     for run in range(args.warmup + args.runs):
                         if engine == "stt":
-                            r = run_stt(stt_bin, args.model, threads, clip["path"], args.stt_arg)
+                            r = stt.transcribe(clip["path"])
+                            rss = r.get("peak_rss_mib")
                         else:
                             r = worker.transcribe(clip["path"])
                         duration = duration or r.get("duration")
                         texts[engine] = r["text"]
                         if run >= args.warmup:
                             times[engine].append(r["seconds"])
-                            if engine == "stt" and r["transcribe_seconds"] is not None:
-                                times["stt_transcribe"].append(r["transcribe_seconds"])
                 med = {k: (statistics.median(v) if v else None) for k, v in times.items()}
                 row = dict(
                     name=clip["name"],
                     duration=duration,
                     stt=med["stt"],
-                    stt_transcribe=med["stt_transcribe"],
                     fw=med["fw"],
                     stt_text=texts.get("stt", ""),
                     fw_text=texts.get("fw", ""),
+                    stt_peak_rss_mib=rss,
                 )
+                if stt and clip.get("reference"):
+                    a = stt.score(clip["reference"], row["stt_text"])
+                    b = stt.score(clip["reference"], row["fw_text"])
+                    row["wer"] = {"words": a["reference_words"], "stt": a["edits"], "fw": b["edits"]}
                 rows.append(row)
                 print(
                     f"  {clip['name']:50s} fw {fmt(row['fw'])}s"
@@ -386,6 +421,8 @@ def main():
                 )
         finally:
             worker.close()
+            if stt:
+                stt.close()
         results[threads] = rows
         report += ["", f"#### {threads} thread(s)", ""]
         report += markdown_table(rows, args.fw_only)
@@ -393,14 +430,15 @@ def main():
 
     report += [
         "",
-        f"faster-whisper {fw_version} (CTranslate2, float32, model loaded once per thread count, "
+        f"faster-whisper {fw_version} (CTranslate2, {args.fw_compute_type}, model loaded once per thread count, "
         f"model dir `{fw_model_dir}`), greedy: "
         + ", ".join(f"{k}={v}" for k, v in FW_SETTINGS.items())
         + f"; {args.warmup} warm-up + {args.runs} timed run(s) per clip and engine, median shown."
         + (
             ""
             if args.fw_only
-            else f" stt: `{stt_bin}`, one process per run (wall time includes model load)."
+            else f" stt: `{stt_bin} bench --stdin` (model `{args.stt_model or args.model}`, loaded "
+            "once per thread count; voice activity detection on, as by default)."
         ),
     ]
     text = "\n".join(report) + "\n"

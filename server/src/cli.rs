@@ -22,6 +22,8 @@ pub enum Command {
     Models(ModelsArgs),
     /// Serve the HTTP API (the replaced service's contract and OpenAI's audio API)
     Serve(ServeArgs),
+    /// Time transcription with the model loaded once (per-file medians, RTF, peak memory)
+    Bench(BenchArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -84,6 +86,37 @@ pub struct TranscribeArgs {
     /// the spoken language, else Whisper's translate task is used
     #[arg(long, env = "STT_TRANSLATION_MODEL")]
     pub translation_model: Option<std::path::PathBuf>,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Audio files to time (default: samples/jfk.flac)
+    pub files: Vec<PathBuf>,
+    /// Model name from `stt models list`, or a directory with a Hugging Face Whisper model
+    #[arg(long, short, env = "STT_MODEL")]
+    pub model: Option<String>,
+    /// CPU threads for inference (default: the CPUs this process may use)
+    #[arg(long, short = 't')]
+    pub threads: Option<usize>,
+    /// Timed runs per file; the median is reported
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Untimed runs per file before timing
+    #[arg(long, default_value_t = 1)]
+    pub warmup: usize,
+    /// Spoken language: auto or an ISO code
+    #[arg(long, short, default_value = "auto")]
+    pub language: String,
+    /// Decode every window, even those without detected speech
+    #[arg(long)]
+    pub no_vad: bool,
+    /// Print the results as one JSON document
+    #[arg(long)]
+    pub json: bool,
+    /// Worker mode for comparison scripts: read JSON requests ({"path": ...}) from stdin,
+    /// answer one JSON line each
+    #[arg(long)]
+    pub stdin: bool,
 }
 
 #[derive(Args)]

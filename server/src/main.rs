@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         cli::Command::Transcribe(t) => commands::transcribe::run(t),
         cli::Command::Models(m) => commands::models::run(m),
         cli::Command::Serve(s) => commands::serve::run(s),
+        cli::Command::Bench(b) => commands::bench::run(b),
     };
     match result {
         Ok(code) => code,
