@@ -140,6 +140,18 @@ pub enum ModelsAction {
         name: String,
         /// Directory holding the CTranslate2 files
         dir: PathBuf,
+        /// Store the linear weights as int8 with per-row scales (smaller, faster decoding
+        /// on CPUs; see BENCHMARKS.md for the accuracy cost)
+        #[arg(long)]
+        int8: bool,
+    },
+    /// Make an int8 copy of an installed Whisper model (default name: NAME-int8)
+    Quantize {
+        /// Installed model name, or a Hugging Face Whisper directory
+        name: String,
+        /// Name for the quantized copy
+        #[arg(long = "as")]
+        to: Option<String>,
     },
     /// Print the model store directory
     Dir,

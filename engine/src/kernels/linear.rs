@@ -1,16 +1,19 @@
-//! `x · Wᵀ + b` with half-precision weights (the checkpoints' own float16 values) and f32
-//! arithmetic.
+//! `x · Wᵀ + b` with compact weights and f32 arithmetic. Weights are either the
+//! checkpoints' own float16 values, or int8 with one f32 scale per output row (symmetric,
+//! per channel, made once at import time by `models::quantize`).
 //!
 //! Two regimes:
 //! - few input rows (a decoder step: one token per stream): the product is bound by
-//!   reading the weights, so half-size weights are read once and converted in registers,
-//!   every input row reusing each converted weight row;
+//!   reading the weights, so compact weights are read once and widened in registers,
+//!   every input row reusing each widened weight row;
 //! - many input rows (encoder, prompt prefill): the product is bound by arithmetic, so
 //!   the weights are widened to f32 once per call (a small cost next to the product) and
 //!   handed to the f32 matrix kernel.
 
 use super::shared::{isa, Isa, OutPtr};
-use candle_core::{bail, CpuStorage, CustomOp2, DType, Layout, Module, Result, Shape, Tensor};
+use candle_core::{
+    bail, CpuStorage, CustomOp2, CustomOp3, DType, Layout, Module, Result, Shape, Tensor,
+};
 use gemm::Parallelism;
 use half::f16;
 use half::slice::HalfFloatSliceExt;
@@ -23,49 +26,136 @@ const ROW_GROUP: usize = 4;
 /// Output columns per parallel task on the streaming path.
 const COLUMN_BLOCK: usize = 256;
 
-/// A linear layer whose weight is f16 `[out, in]` on the CPU; bias f32 `[out]`.
+/// A weight matrix `[out, in]` in a compact CPU format.
 #[derive(Clone)]
-pub struct HalfLinear {
-    weight: Tensor,
-    bias: Option<Tensor>,
+pub enum PackedWeight {
+    /// f16 values.
+    F16(Tensor),
+    /// int8 values (two's complement bytes in a u8 tensor, `[out, in]`) times a per-row
+    /// f32 scale (`[out]`).
+    Int8 { codes: Tensor, scales: Tensor },
 }
 
-impl HalfLinear {
-    pub fn new(weight: Tensor, bias: Option<Tensor>) -> Result<Self> {
+impl PackedWeight {
+    pub fn f16(weight: Tensor) -> Result<Self> {
         if weight.dtype() != DType::F16 || !weight.device().is_cpu() || weight.rank() != 2 {
-            bail!("HalfLinear: weight must be a 2-D f16 CPU tensor")
+            bail!("PackedWeight: expected a 2-D f16 CPU tensor")
         }
-        let bias = bias.map(|b| b.to_dtype(DType::F32)).transpose()?;
-        Ok(Self {
-            weight: weight.contiguous()?,
-            bias,
+        Ok(Self::F16(weight.contiguous()?))
+    }
+
+    pub fn int8(codes: Tensor, scales: Tensor) -> Result<Self> {
+        let (n, _) = codes.dims2()?;
+        if codes.dtype() != DType::U8 || !codes.device().is_cpu() || scales.dims1()? != n {
+            bail!("PackedWeight: int8 codes must be u8 [out, in] with f32 scales [out]")
+        }
+        Ok(Self::Int8 {
+            codes: codes.contiguous()?,
+            scales: scales.to_dtype(DType::F32)?.contiguous()?,
         })
     }
 
-    pub fn weight(&self) -> &Tensor {
+    /// `(out, in)`.
+    pub fn dims(&self) -> Result<(usize, usize)> {
+        match self {
+            Self::F16(w) => w.dims2(),
+            Self::Int8 { codes, .. } => codes.dims2(),
+        }
+    }
+
+    /// Rows `ids` of the matrix as f32 `[ids.len(), in]` (embedding lookup).
+    pub fn rows(&self, ids: &Tensor) -> Result<Tensor> {
+        match self {
+            Self::F16(w) => w.index_select(ids, 0)?.to_dtype(DType::F32),
+            Self::Int8 { codes, scales } => {
+                let (n, k) = codes.dims2()?;
+                let ids = ids.to_vec1::<u32>()?;
+                let (codes_storage, codes_layout) = codes.storage_and_layout();
+                let (scales_storage, scales_layout) = scales.storage_and_layout();
+                let (
+                    candle_core::Storage::Cpu(CpuStorage::U8(bytes)),
+                    candle_core::Storage::Cpu(CpuStorage::F32(s)),
+                ) = (&*codes_storage, &*scales_storage)
+                else {
+                    bail!("int8 weight: unexpected storage")
+                };
+                let bytes = contiguous(bytes, codes_layout, "codes")?;
+                let s = contiguous(s, scales_layout, "scales")?;
+                let mut out = Vec::with_capacity(ids.len() * k);
+                for &id in &ids {
+                    let id = id as usize;
+                    if id >= n {
+                        bail!("row {id} out of range ({n} rows)")
+                    }
+                    out.extend(
+                        bytes[id * k..(id + 1) * k]
+                            .iter()
+                            .map(|&b| b as i8 as f32 * s[id]),
+                    );
+                }
+                Tensor::from_vec(out, (ids.len(), k), codes.device())
+            }
+        }
+    }
+
+    /// Bytes the weights occupy.
+    pub fn size_bytes(&self) -> usize {
+        match self {
+            Self::F16(w) => w.elem_count() * 2,
+            Self::Int8 { codes, scales } => codes.elem_count() + scales.elem_count() * 4,
+        }
+    }
+}
+
+/// A linear layer over a [`PackedWeight`] on the CPU; bias f32 `[out]`.
+#[derive(Clone)]
+pub struct PackedLinear {
+    weight: PackedWeight,
+    bias: Option<Tensor>,
+}
+
+impl PackedLinear {
+    pub fn new(weight: PackedWeight, bias: Option<Tensor>) -> Result<Self> {
+        let bias = bias.map(|b| b.to_dtype(DType::F32)).transpose()?;
+        Ok(Self { weight, bias })
+    }
+
+    pub fn weight(&self) -> &PackedWeight {
         &self.weight
     }
 }
 
-impl Module for HalfLinear {
+impl Module for PackedLinear {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let dims = x.dims().to_vec();
-        let (n, k) = self.weight.dims2()?;
+        let (n, k) = self.weight.dims()?;
         let Some((&last, lead)) = dims.split_last() else {
-            bail!("HalfLinear: scalar input")
+            bail!("PackedLinear: scalar input")
         };
         if last != k {
-            bail!("HalfLinear: input has {last} features, weight expects {k}")
+            bail!("PackedLinear: input has {last} features, weight expects {k}")
         }
         let rows: usize = lead.iter().product();
         let x2 = x.to_dtype(DType::F32)?.reshape((rows, k))?.contiguous()?;
-        let mut y = x2.apply_op2_no_bwd(&self.weight, &HalfMatmul)?;
+        let mut y = match &self.weight {
+            PackedWeight::F16(w) => x2.apply_op2_no_bwd(w, &HalfMatmul)?,
+            PackedWeight::Int8 { codes, scales } => {
+                x2.apply_op3_no_bwd(codes, scales, &Int8Matmul)?
+            }
+        };
         if let Some(b) = &self.bias {
             y = y.broadcast_add(b)?;
         }
         let mut out_dims = lead.to_vec();
         out_dims.push(n);
         y.reshape(out_dims)
+    }
+}
+
+fn contiguous<'a, T>(data: &'a [T], layout: &Layout, what: &str) -> Result<&'a [T]> {
+    match layout.contiguous_offsets() {
+        Some((a, b)) => Ok(&data[a..b]),
+        None => bail!("packed matmul: {what} must be contiguous"),
     }
 }
 
@@ -87,32 +177,82 @@ impl CustomOp2 for HalfMatmul {
         let (CpuStorage::F32(x), CpuStorage::F16(w)) = (x_storage, w_storage) else {
             bail!("stt-half-matmul: expects f32 input and f16 weight")
         };
-        let (Some((x0, x1)), Some((w0, w1))) =
-            (x_layout.contiguous_offsets(), w_layout.contiguous_offsets())
-        else {
-            bail!("stt-half-matmul: contiguous operands only")
-        };
         let (m, k) = x_layout.shape().dims2()?;
         let (n, k2) = w_layout.shape().dims2()?;
         if k != k2 {
             bail!("stt-half-matmul: inner dimensions {k} and {k2} differ")
         }
-        let (x, w) = (&x[x0..x1], &w[w0..w1]);
+        let x = contiguous(x, x_layout, "input")?;
+        let w = contiguous(w, w_layout, "weight")?;
         let mut y = vec![0f32; m * n];
         if m <= STREAMING_MAX_ROWS {
-            streaming_matmul(x, w, &mut y, m, n, k);
+            streaming_matmul(x, w, None, &mut y, m, n, k);
         } else {
-            widened_matmul(x, w, &mut y, m, n, k);
+            let mut wide = vec![0f32; w.len()];
+            wide.par_chunks_mut(1 << 16)
+                .zip(w.par_chunks(1 << 16))
+                .for_each(|(dst, src)| src.convert_to_f32_slice(dst));
+            widened_matmul(x, &wide, &mut y, m, n, k);
         }
         Ok((CpuStorage::F32(y), Shape::from((m, n))))
     }
 }
 
-fn widened_matmul(x: &[f32], w: &[f16], y: &mut [f32], m: usize, n: usize, k: usize) {
-    let mut wide = vec![0f32; w.len()];
-    wide.par_chunks_mut(1 << 16)
-        .zip(w.par_chunks(1 << 16))
-        .for_each(|(dst, src)| src.convert_to_f32_slice(dst));
+/// `[m, k]` f32 × (`[n, k]` int8 codes × `[n]` scales) → `[m, n]` f32.
+struct Int8Matmul;
+
+impl CustomOp3 for Int8Matmul {
+    fn name(&self) -> &'static str {
+        "stt-int8-matmul"
+    }
+
+    fn cpu_fwd(
+        &self,
+        x_storage: &CpuStorage,
+        x_layout: &Layout,
+        c_storage: &CpuStorage,
+        c_layout: &Layout,
+        s_storage: &CpuStorage,
+        s_layout: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (CpuStorage::F32(x), CpuStorage::U8(codes), CpuStorage::F32(scales)) =
+            (x_storage, c_storage, s_storage)
+        else {
+            bail!("stt-int8-matmul: expects f32 input, u8 codes and f32 scales")
+        };
+        let (m, k) = x_layout.shape().dims2()?;
+        let (n, k2) = c_layout.shape().dims2()?;
+        if k != k2 || s_layout.shape().dims1()? != n {
+            bail!("stt-int8-matmul: shapes disagree")
+        }
+        let x = contiguous(x, x_layout, "input")?;
+        let codes = contiguous(codes, c_layout, "codes")?;
+        let scales = contiguous(scales, s_layout, "scales")?;
+        // SAFETY: u8 and i8 have the same size and alignment; the bytes are two's
+        // complement int8 codes by construction (`models::quantize`).
+        let codes: &[i8] =
+            unsafe { std::slice::from_raw_parts(codes.as_ptr().cast(), codes.len()) };
+        let mut y = vec![0f32; m * n];
+        if m <= STREAMING_MAX_ROWS {
+            streaming_matmul(x, codes, Some(scales), &mut y, m, n, k);
+        } else {
+            let mut wide = vec![0f32; codes.len()];
+            wide.par_chunks_mut(k)
+                .zip(codes.par_chunks(k))
+                .zip(scales.par_iter())
+                .for_each(|((dst, src), &s)| {
+                    for (d, &q) in dst.iter_mut().zip(src) {
+                        *d = q as f32 * s;
+                    }
+                });
+            widened_matmul(x, &wide, &mut y, m, n, k);
+        }
+        Ok((CpuStorage::F32(y), Shape::from((m, n))))
+    }
+}
+
+/// `y = x · wideᵀ` with the f32 matrix kernel.
+fn widened_matmul(x: &[f32], wide: &[f32], y: &mut [f32], m: usize, n: usize, k: usize) {
     let threads = rayon::current_num_threads();
     let parallelism = if threads > 1 && m * n * k >= 1 << 20 {
         Parallelism::Rayon(threads)
@@ -146,7 +286,67 @@ fn widened_matmul(x: &[f32], w: &[f16], y: &mut [f32], m: usize, n: usize, k: us
     }
 }
 
-fn streaming_matmul(x: &[f32], w: &[f16], y: &mut [f32], m: usize, n: usize, k: usize) {
+/// Weight element types the streaming kernel reads.
+pub(crate) trait Packed: Copy + Send + Sync {
+    fn widen(self) -> f32;
+    /// `sums[r] = Σ_i w[i] · xs[r*k + i]` for the `sums.len()` (≤ 4) rows of `xs`.
+    fn dot_rows(w: &[Self], xs: &[f32], k: usize, sums: &mut [f32]);
+}
+
+impl Packed for f16 {
+    fn widen(self) -> f32 {
+        self.to_f32()
+    }
+
+    fn dot_rows(w: &[Self], xs: &[f32], k: usize, sums: &mut [f32]) {
+        match isa() {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the CPU has AVX-512F (checked by `isa`); slices are k long per row.
+            Isa::Avx512 => unsafe { x86::dot_f16_avx512(w, xs, k, sums) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the CPU has AVX2, FMA and F16C (checked by `isa`).
+            Isa::Avx2 => unsafe { x86::dot_f16_avx2(w, xs, k, sums) },
+            _ => dot_rows_scalar(w, xs, k, sums),
+        }
+    }
+}
+
+impl Packed for i8 {
+    fn widen(self) -> f32 {
+        self as f32
+    }
+
+    fn dot_rows(w: &[Self], xs: &[f32], k: usize, sums: &mut [f32]) {
+        match isa() {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Isa::Avx512 => unsafe { x86::dot_i8_avx512(w, xs, k, sums) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Isa::Avx2 => unsafe { x86::dot_i8_avx2(w, xs, k, sums) },
+            _ => dot_rows_scalar(w, xs, k, sums),
+        }
+    }
+}
+
+fn dot_rows_scalar<W: Packed>(w: &[W], xs: &[f32], k: usize, sums: &mut [f32]) {
+    for (r, s) in sums.iter_mut().enumerate() {
+        let x = &xs[r * k..(r + 1) * k];
+        *s = w.iter().zip(x).map(|(a, b)| a.widen() * b).sum();
+    }
+}
+
+/// Few input rows: stream each weight row once, widening in registers; `scales`
+/// multiplies output column `j` (int8 weights).
+fn streaming_matmul<W: Packed>(
+    x: &[f32],
+    w: &[W],
+    scales: Option<&[f32]>,
+    y: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+) {
     let out = OutPtr(y.as_mut_ptr());
     let blocks = n.div_ceil(COLUMN_BLOCK);
     let task = |block: usize| {
@@ -155,12 +355,17 @@ fn streaming_matmul(x: &[f32], w: &[f16], y: &mut [f32], m: usize, n: usize, k: 
         for r0 in (0..m).step_by(ROW_GROUP) {
             let rows = ROW_GROUP.min(m - r0);
             for j in j0..j1 {
-                let w_row = &w[j * k..(j + 1) * k];
                 let mut sums = [0f32; ROW_GROUP];
-                dot_rows(w_row, &x[r0 * k..(r0 + rows) * k], k, &mut sums[..rows]);
+                W::dot_rows(
+                    &w[j * k..(j + 1) * k],
+                    &x[r0 * k..(r0 + rows) * k],
+                    k,
+                    &mut sums[..rows],
+                );
+                let scale = scales.map_or(1.0, |s| s[j]);
                 for (r, s) in sums[..rows].iter().enumerate() {
                     // SAFETY: (r0 + r, j) is inside y (m×n); each task owns columns j0..j1.
-                    unsafe { *out.get().add((r0 + r) * n + j) = *s };
+                    unsafe { *out.get().add((r0 + r) * n + j) = s * scale };
                 }
             }
         }
@@ -172,36 +377,17 @@ fn streaming_matmul(x: &[f32], w: &[f16], y: &mut [f32], m: usize, n: usize, k: 
     }
 }
 
-/// `sums[r] = Σ_i w[i] · xs[r*k + i]` for each of the `sums.len()` (≤ 4) rows of `xs`.
-fn dot_rows(w: &[f16], xs: &[f32], k: usize, sums: &mut [f32]) {
-    match isa() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: the CPU has AVX-512F (checked by `isa`); slices are k long per row.
-        Isa::Avx512 => unsafe { x86::dot_rows_avx512(w, xs, k, sums) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: the CPU has AVX2, FMA and F16C (checked by `isa`).
-        Isa::Avx2 => unsafe { x86::dot_rows_avx2(w, xs, k, sums) },
-        _ => dot_rows_scalar(w, xs, k, sums),
-    }
-}
-
-fn dot_rows_scalar(w: &[f16], xs: &[f32], k: usize, sums: &mut [f32]) {
-    for (r, s) in sums.iter_mut().enumerate() {
-        let x = &xs[r * k..(r + 1) * k];
-        *s = w.iter().zip(x).map(|(a, b)| a.to_f32() * b).sum();
-    }
-}
-
 #[cfg(target_arch = "x86_64")]
 mod x86 {
+    use super::Packed;
     use half::f16;
     use std::arch::x86_64::*;
 
     macro_rules! dot_kernel {
-        ($name:ident, $features:literal, $lanes:literal, $vec:ty, $zero:ident, $load_w:expr,
+        ($name:ident, $wty:ty, $features:literal, $lanes:literal, $vec:ty, $zero:ident, $load_w:expr,
          $loadx:ident, $fma:ident, $add:ident, $reduce:expr) => {
             #[target_feature(enable = $features)]
-            pub unsafe fn $name(w: &[f16], xs: &[f32], k: usize, sums: &mut [f32]) {
+            pub unsafe fn $name(w: &[$wty], xs: &[f32], k: usize, sums: &mut [f32]) {
                 match sums.len() {
                     1 => run::<1>(w, xs, k, sums),
                     2 => run::<2>(w, xs, k, sums),
@@ -210,9 +396,9 @@ mod x86 {
                 }
 
                 #[inline(always)]
-                unsafe fn run<const R: usize>(w: &[f16], xs: &[f32], k: usize, sums: &mut [f32]) {
+                unsafe fn run<const R: usize>(w: &[$wty], xs: &[f32], k: usize, sums: &mut [f32]) {
                     const L: usize = $lanes;
-                    let wp = w.as_ptr() as *const u16;
+                    let wp = w.as_ptr();
                     let xp = xs.as_ptr();
                     let mut a0: [$vec; R] = [$zero(); R];
                     let mut a1: [$vec; R] = [$zero(); R];
@@ -229,7 +415,7 @@ mod x86 {
                     for r in 0..R {
                         let mut s = $reduce($add(a0[r], a1[r]));
                         for t in i..k {
-                            s += w[t].to_f32() * xs[r * k + t];
+                            s += w[t].widen() * xs[r * k + t];
                         }
                         sums[r] = s;
                     }
@@ -239,13 +425,23 @@ mod x86 {
     }
 
     #[inline(always)]
-    unsafe fn load_w_512(p: *const u16) -> __m512 {
+    unsafe fn load_f16_512(p: *const f16) -> __m512 {
         _mm512_cvtph_ps(_mm256_loadu_si256(p as *const __m256i))
     }
 
     #[inline(always)]
-    unsafe fn load_w_256(p: *const u16) -> __m256 {
+    unsafe fn load_f16_256(p: *const f16) -> __m256 {
         _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i))
+    }
+
+    #[inline(always)]
+    unsafe fn load_i8_512(p: *const i8) -> __m512 {
+        _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p as *const __m128i)))
+    }
+
+    #[inline(always)]
+    unsafe fn load_i8_256(p: *const i8) -> __m256 {
+        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(p as *const __m128i)))
     }
 
     #[inline(always)]
@@ -259,24 +455,52 @@ mod x86 {
     }
 
     dot_kernel!(
-        dot_rows_avx512,
+        dot_f16_avx512,
+        f16,
         "avx512f",
         16,
         __m512,
         _mm512_setzero_ps,
-        load_w_512,
+        load_f16_512,
         _mm512_loadu_ps,
         _mm512_fmadd_ps,
         _mm512_add_ps,
         _mm512_reduce_add_ps
     );
     dot_kernel!(
-        dot_rows_avx2,
+        dot_f16_avx2,
+        f16,
         "avx2,fma,f16c",
         8,
         __m256,
         _mm256_setzero_ps,
-        load_w_256,
+        load_f16_256,
+        _mm256_loadu_ps,
+        _mm256_fmadd_ps,
+        _mm256_add_ps,
+        reduce_256
+    );
+    dot_kernel!(
+        dot_i8_avx512,
+        i8,
+        "avx512f",
+        16,
+        __m512,
+        _mm512_setzero_ps,
+        load_i8_512,
+        _mm512_loadu_ps,
+        _mm512_fmadd_ps,
+        _mm512_add_ps,
+        _mm512_reduce_add_ps
+    );
+    dot_kernel!(
+        dot_i8_avx2,
+        i8,
+        "avx2,fma",
+        8,
+        __m256,
+        _mm256_setzero_ps,
+        load_i8_256,
         _mm256_loadu_ps,
         _mm256_fmadd_ps,
         _mm256_add_ps,
@@ -294,10 +518,41 @@ mod tests {
         let w = Tensor::randn(0f32, 0.2, (n, k), &dev)?.to_dtype(DType::F16)?;
         let b = Tensor::randn(0f32, 1.0, n, &dev)?;
         let x = Tensor::randn(0f32, 1.0, (2, m, k), &dev)?;
-        let ours = HalfLinear::new(w.clone(), Some(b.clone()))?.forward(&x)?;
-        let theirs = candle_nn::Linear::new(w.to_dtype(DType::F32)?, Some(b)).forward(&x)?;
+        let ours =
+            PackedLinear::new(PackedWeight::f16(w.clone())?, Some(b.clone()))?.forward(&x)?;
+        let theirs =
+            candle_nn::Linear::new(w.to_dtype(DType::F32)?, Some(b.clone())).forward(&x)?;
+        let diff = (ours - &theirs)?.abs()?.max_all()?.to_scalar::<f32>()?;
+        assert!(diff < 1e-4, "f16 m={m} n={n} k={k}: {diff}");
+
+        // int8: the reference is the f32 layer over the dequantised weights.
+        let wf = w.to_dtype(DType::F32)?.to_vec2::<f32>()?;
+        let mut codes = Vec::new();
+        let mut scales = Vec::new();
+        let mut dequant = Vec::new();
+        for row in &wf {
+            let amax = row.iter().fold(0f32, |a, v| a.max(v.abs()));
+            let s = if amax > 0.0 { amax / 127.0 } else { 1.0 };
+            scales.push(s);
+            for v in row {
+                let q = (v / s).round().clamp(-127.0, 127.0) as i8;
+                codes.push(q as u8);
+                dequant.push(q as f32 * s);
+            }
+        }
+        let packed = PackedWeight::int8(
+            Tensor::from_vec(codes, (n, k), &dev)?,
+            Tensor::from_vec(scales, n, &dev)?,
+        )?;
+        let ours = PackedLinear::new(packed.clone(), Some(b.clone()))?.forward(&x)?;
+        let dq = Tensor::from_vec(dequant, (n, k), &dev)?;
+        let theirs = candle_nn::Linear::new(dq.clone(), Some(b)).forward(&x)?;
         let diff = (ours - theirs)?.abs()?.max_all()?.to_scalar::<f32>()?;
-        assert!(diff < 1e-4, "m={m} n={n} k={k}: {diff}");
+        assert!(diff < 1e-4, "int8 m={m} n={n} k={k}: {diff}");
+        let ids = Tensor::new(&[0u32, (n - 1) as u32], &dev)?;
+        let rows = packed.rows(&ids)?;
+        let expected = dq.index_select(&ids, 0)?;
+        assert!((rows - expected)?.abs()?.max_all()?.to_scalar::<f32>()? < 1e-7);
         Ok(())
     }
 

@@ -13,4 +13,4 @@ mod vector_math;
 
 pub use attention::attention;
 pub use gelu::gelu_erf;
-pub use linear::HalfLinear;
+pub use linear::{PackedLinear, PackedWeight};

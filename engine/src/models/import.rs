@@ -16,6 +16,7 @@ use super::error::{ModelError, Result};
 use super::files::{copy_synced, sha256_file, sync_dir, write_synced};
 use super::hf_layout::HF_WEIGHTS;
 use super::manifest::{check_model_name, Manifest, ManifestEntry, ModelKind, SourceFormat};
+use super::quantize::{quantize_safetensors, QuantizeSummary};
 use super::store::ModelStore;
 
 /// Name of the import record written into every imported model directory.
@@ -44,6 +45,9 @@ pub struct ImportInfo {
     pub from_manifest: bool,
     /// Version of the engine that did the import.
     pub engine_version: String,
+    /// `int8` when the linear weights were quantized (see [`super::quantize`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<String>,
 }
 
 #[cfg(test)]
@@ -58,6 +62,7 @@ impl ImportInfo {
             imported_at: "2026-01-01T00:00:00Z".to_owned(),
             from_manifest: true,
             engine_version: "0.0.0".to_owned(),
+            quantization: None,
         }
     }
 }
@@ -71,7 +76,80 @@ impl ImportInfo {
 /// weights must match the manifest checksum. A name not in the manifest is imported as
 /// a custom CTranslate2 Whisper model, without checksum.
 pub fn import(store: &ModelStore, name: &str, src_dir: &Path) -> Result<PathBuf> {
-    import_with(store, Manifest::embedded()?, name, src_dir)
+    import_with(store, Manifest::embedded()?, name, src_dir, false)
+}
+
+/// [`import`] of a Whisper model with its linear weights quantized to int8 (see
+/// [`super::quantize`]); returns the installed directory.
+pub fn import_quantized(store: &ModelStore, name: &str, src_dir: &Path) -> Result<PathBuf> {
+    import_with(store, Manifest::embedded()?, name, src_dir, true)
+}
+
+/// Installs `dst_name`: a copy of the installed Whisper model (or Hugging Face directory)
+/// `src_dir` with its linear weights quantized to int8.
+pub fn quantize_installed(
+    store: &ModelStore,
+    src_dir: &Path,
+    dst_name: &str,
+) -> Result<(PathBuf, QuantizeSummary)> {
+    check_model_name(dst_name).map_err(|reason| ModelError::InvalidName {
+        name: dst_name.to_owned(),
+        reason,
+    })?;
+    let root = store.root();
+    std::fs::create_dir_all(root).map_err(|e| ModelError::io("cannot create", root, e))?;
+    remove_abandoned(root);
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(
+            "{STAGING_PREFIX}{}-{dst_name}-",
+            std::process::id()
+        ))
+        .tempdir_in(root)
+        .map_err(|e| ModelError::io("cannot create a staging directory in", root, e))?;
+    for file in ["config.json", "generation_config.json", "tokenizer.json"] {
+        let src = src_dir.join(file);
+        if src.is_file() {
+            copy_synced(&src, &staging.path().join(file))?;
+        }
+    }
+    let weights = src_dir.join(HF_WEIGHTS);
+    let summary = quantize_safetensors(&weights, &staging.path().join(HF_WEIGHTS))?;
+    let previous: Option<ImportInfo> = std::fs::read(src_dir.join(IMPORT_RECORD))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let info = ImportInfo {
+        name: dst_name.to_owned(),
+        kind: ModelKind::Whisper,
+        source_format: previous
+            .as_ref()
+            .map_or(SourceFormat::Safetensors, |p| p.source_format),
+        source_file: previous
+            .as_ref()
+            .map_or_else(|| HF_WEIGHTS.to_owned(), |p| p.source_file.clone()),
+        source_sha256: match &previous {
+            Some(p) => p.source_sha256.clone(),
+            None => sha256_file(&weights)?,
+        },
+        imported_at: rfc3339_utc(SystemTime::now()),
+        from_manifest: false,
+        engine_version: env!("CARGO_PKG_VERSION").to_owned(),
+        quantization: Some("int8".to_owned()),
+    };
+    write_record(staging.path(), &info)?;
+    let final_dir = store.model_dir(dst_name);
+    install(root, staging, &final_dir, dst_name)?;
+    Ok((final_dir, summary))
+}
+
+fn write_record(dir: &Path, info: &ImportInfo) -> Result<()> {
+    let mut record = serde_json::to_vec_pretty(info).map_err(|e| ModelError::Json {
+        path: dir.join(IMPORT_RECORD),
+        message: e.to_string(),
+    })?;
+    record.push(b'\n');
+    write_synced(&dir.join(IMPORT_RECORD), &record)?;
+    sync_dir(dir);
+    Ok(())
 }
 
 fn import_with(
@@ -79,6 +157,7 @@ fn import_with(
     manifest: &Manifest,
     name: &str,
     src_dir: &Path,
+    int8: bool,
 ) -> Result<PathBuf> {
     check_model_name(name).map_err(|reason| ModelError::InvalidName {
         name: name.to_owned(),
@@ -100,17 +179,27 @@ fn import_with(
         .prefix(&format!("{STAGING_PREFIX}{}-{name}-", std::process::id()))
         .tempdir_in(root)
         .map_err(|e| ModelError::io("cannot create a staging directory in", root, e))?;
-    let info = match entry {
+    let mut info = match entry {
         Some(vad) if vad.kind == ModelKind::Vad => stage_vad(vad, src_dir, staging.path())?,
         _ => stage_whisper(entry, name, src_dir, staging.path())?,
     };
-    let mut record = serde_json::to_vec_pretty(&info).map_err(|e| ModelError::Json {
-        path: staging.path().join(IMPORT_RECORD),
-        message: e.to_string(),
-    })?;
-    record.push(b'\n');
-    write_synced(&staging.path().join(IMPORT_RECORD), &record)?;
-    sync_dir(staging.path());
+    if int8 {
+        if info.kind != ModelKind::Whisper {
+            return Err(ModelError::Unsupported {
+                path: src_dir.to_path_buf(),
+                message: format!("{name}: only Whisper models can be quantized"),
+            });
+        }
+        let weights = staging.path().join(HF_WEIGHTS);
+        let float = staging.path().join("float.safetensors");
+        std::fs::rename(&weights, &float)
+            .map_err(|e| ModelError::io("cannot rename", &weights, e))?;
+        let summary = quantize_safetensors(&float, &weights)?;
+        std::fs::remove_file(&float).map_err(|e| ModelError::io("cannot remove", &float, e))?;
+        tracing::info!(model = name, ?summary, "quantized to int8");
+        info.quantization = Some("int8".to_owned());
+    }
+    write_record(staging.path(), &info)?;
 
     let final_dir = store.model_dir(name);
     install(root, staging, &final_dir, name)?;
@@ -136,6 +225,7 @@ fn stage_whisper(
         imported_at: rfc3339_utc(SystemTime::now()),
         from_manifest: entry.is_some(),
         engine_version: env!("CARGO_PKG_VERSION").to_owned(),
+        quantization: None,
     })
 }
 
@@ -174,6 +264,7 @@ fn stage_vad(entry: &ManifestEntry, src_dir: &Path, staging: &Path) -> Result<Im
         imported_at: rfc3339_utc(SystemTime::now()),
         from_manifest: true,
         engine_version: env!("CARGO_PKG_VERSION").to_owned(),
+        quantization: None,
     })
 }
 
@@ -514,7 +605,7 @@ mod tests {
         let store = ModelStore::new(tmp.path().join("store"));
 
         let sha = crate::models::files::sha256_hex(&bytes);
-        let dir = import_with(&store, &vad_manifest(&sha), "vad", &src).unwrap();
+        let dir = import_with(&store, &vad_manifest(&sha), "vad", &src, false).unwrap();
         assert_eq!(std::fs::read(dir.join("model.safetensors")).unwrap(), bytes);
         let info: ImportInfo =
             serde_json::from_str(&std::fs::read_to_string(dir.join(IMPORT_RECORD)).unwrap())
@@ -523,11 +614,12 @@ mod tests {
         assert_eq!(info.source_file, "v16k.safetensors");
 
         // A wrong checksum, and a file that is not safetensors, are both refused.
-        let err = import_with(&store, &vad_manifest(&"1".repeat(64)), "vad", &src).unwrap_err();
+        let err =
+            import_with(&store, &vad_manifest(&"1".repeat(64)), "vad", &src, false).unwrap_err();
         assert!(matches!(err, ModelError::Checksum { .. }), "{err}");
         std::fs::write(src.join("v16k.safetensors"), b"garbage").unwrap();
         let garbage_sha = crate::models::files::sha256_hex(b"garbage");
-        let err = import_with(&store, &vad_manifest(&garbage_sha), "vad", &src).unwrap_err();
+        let err = import_with(&store, &vad_manifest(&garbage_sha), "vad", &src, false).unwrap_err();
         assert!(matches!(err, ModelError::Safetensors { .. }), "{err}");
         assert!(hidden_entries(store.root()).is_empty());
     }

@@ -18,13 +18,14 @@ mod files;
 mod hf_layout;
 mod import;
 mod manifest;
+pub mod quantize;
 mod special_tokens;
 mod store;
 #[cfg(test)]
 mod test_support;
 
 pub use error::{ModelError, Result};
-pub use import::{import, ImportInfo};
+pub use import::{import, import_quantized, quantize_installed, ImportInfo};
 pub use manifest::{
     Assembly, Manifest, ManifestEntry, ModelKind, Package, PackageFile, SourceFormat,
 };

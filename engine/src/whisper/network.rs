@@ -7,57 +7,95 @@
 //! number of workers can decode concurrently over one copy of the weights.
 
 use super::config::WhisperConfig;
-use crate::kernels::{self, HalfLinear};
+use crate::kernels::{self, PackedLinear, PackedWeight};
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{kv_cache::KvCache, Conv1d, Conv1dConfig, LayerNorm, Linear, VarBuilder};
 
 const LAYER_NORM_EPS: f64 = 1e-5;
 
-/// A dense layer: on the CPU the checkpoint's f16 weights with our kernels (half the
-/// memory and bandwidth of f32); on other devices candle's `Linear` in the builder's dtype.
+/// A dense layer: on the CPU the checkpoint's compact weights (f16, or int8 from a
+/// quantized import) with our kernels; on other devices candle's `Linear` in the
+/// builder's dtype.
 #[derive(Clone)]
 enum Projection {
-    Half(HalfLinear),
+    Packed(PackedLinear),
     Dense(Linear),
 }
 
 impl Module for Projection {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
-            Self::Half(l) => l.forward(x),
+            Self::Packed(l) => l.forward(x),
             Self::Dense(l) => l.forward(x),
         }
     }
 }
 
-fn half_weights(vb: &VarBuilder) -> bool {
-    vb.device().is_cpu()
+use crate::models::quantize::{CODES_SUFFIX as INT8_CODES, SCALES_SUFFIX as INT8_SCALES};
+
+/// A weight matrix as stored: compact on the CPU, the builder's dtype elsewhere.
+#[derive(Clone)]
+enum Weight {
+    Packed(PackedWeight),
+    Dense(Tensor),
 }
 
-fn weight(vb: &VarBuilder, shape: (usize, usize), name: &str) -> Result<Tensor> {
-    if half_weights(vb) {
-        vb.get_with_hints_dtype(shape, name, Default::default(), DType::F16)
-    } else {
-        vb.get(shape, name)
+impl Weight {
+    fn load(vb: &VarBuilder, shape: (usize, usize)) -> Result<Self> {
+        if vb.contains_tensor(INT8_CODES) {
+            let codes =
+                vb.get_with_hints_dtype(shape, INT8_CODES, Default::default(), DType::U8)?;
+            let scales =
+                vb.get_with_hints_dtype(shape.0, INT8_SCALES, Default::default(), DType::F32)?;
+            let packed = PackedWeight::int8(codes, scales)?;
+            return Ok(if vb.device().is_cpu() {
+                Self::Packed(packed)
+            } else {
+                // GPU: widen once at load; the int8 path is a CPU kernel.
+                let ids = Tensor::arange(0u32, shape.0 as u32, &candle_core::Device::Cpu)?;
+                Self::Dense(
+                    packed
+                        .rows(&ids)?
+                        .to_dtype(vb.dtype())?
+                        .to_device(vb.device())?,
+                )
+            });
+        }
+        Ok(if vb.device().is_cpu() {
+            Self::Packed(PackedWeight::f16(vb.get_with_hints_dtype(
+                shape,
+                "weight",
+                Default::default(),
+                DType::F16,
+            )?)?)
+        } else {
+            Self::Dense(vb.get(shape, "weight")?)
+        })
+    }
+
+    fn projection(&self, bias: Option<Tensor>) -> Result<Projection> {
+        Ok(match self {
+            Self::Packed(w) => Projection::Packed(PackedLinear::new(w.clone(), bias)?),
+            Self::Dense(w) => Projection::Dense(Linear::new(w.clone(), bias)),
+        })
+    }
+
+    /// Rows `ids` as f32 (embedding lookup).
+    fn rows(&self, ids: &Tensor) -> Result<Tensor> {
+        match self {
+            Self::Packed(w) => w.rows(ids),
+            Self::Dense(w) => w.index_select(ids, 0)?.to_dtype(DType::F32),
+        }
     }
 }
 
-fn projection(w: Tensor, b: Option<Tensor>) -> Result<Projection> {
-    Ok(if w.dtype() == DType::F16 && w.device().is_cpu() {
-        Projection::Half(HalfLinear::new(w, b)?)
-    } else {
-        Projection::Dense(Linear::new(w, b))
-    })
-}
-
 fn linear(vb: &VarBuilder, d_in: usize, d_out: usize, bias: bool) -> Result<Projection> {
-    let w = weight(vb, (d_out, d_in), "weight")?;
     let b = if bias {
         Some(vb.get(d_out, "bias")?)
     } else {
         None
     };
-    projection(w, b)
+    Weight::load(vb, (d_out, d_in))?.projection(b)
 }
 
 fn layer_norm(vb: &VarBuilder, d: usize) -> Result<LayerNorm> {
@@ -220,8 +258,8 @@ struct Encoder {
 }
 
 struct Decoder {
-    /// `[vocab, d]`; f16 on the CPU. Also the output projection (tied weights).
-    token_embedding: Tensor,
+    /// `[vocab, d]`; also the output projection (tied weights).
+    token_embedding: Weight,
     output: Projection,
     positions: Tensor,
     blocks: Vec<Block>,
@@ -322,9 +360,9 @@ impl WhisperNetwork {
             ln_post: layer_norm(&enc.pp("layer_norm"), d)?,
         };
         let dec = vb.pp("model.decoder");
-        let token_embedding = weight(&dec, (config.vocab_size, d), "embed_tokens.weight")?;
+        let token_embedding = Weight::load(&dec.pp("embed_tokens"), (config.vocab_size, d))?;
         let decoder = Decoder {
-            output: projection(token_embedding.clone(), None)?,
+            output: token_embedding.projection(None)?,
             token_embedding,
             positions: dec.get((config.max_target_positions, d), "embed_positions.weight")?,
             blocks: (0..config.decoder_layers)
@@ -415,8 +453,7 @@ impl WhisperNetwork {
         let d = self.config.d_model;
         let embedded = dec
             .token_embedding
-            .index_select(&tokens.flatten_all()?, 0)?
-            .to_dtype(DType::F32)?
+            .rows(&tokens.flatten_all()?)?
             .reshape((b, n, d))?;
         let mut x = embedded.broadcast_add(&dec.positions.narrow(0, offset, n)?)?;
         for (block, (kv, (cross_k, cross_v))) in dec

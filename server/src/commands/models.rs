@@ -146,9 +146,25 @@ pub fn run(args: ModelsArgs) -> Result<ExitCode> {
             };
             fetch(&store, &names)?;
         }
-        ModelsAction::Import { name, dir } => {
-            let installed = models::import(&store, &name, &dir)?;
+        ModelsAction::Import { name, dir, int8 } => {
+            let installed = if int8 {
+                models::import_quantized(&store, &name, &dir)?
+            } else {
+                models::import(&store, &name, &dir)?
+            };
             println!("imported {name} into {}", installed.display());
+        }
+        ModelsAction::Quantize { name, to } => {
+            let src = resolve_model_dir(Some(&name))?;
+            let to = to.unwrap_or_else(|| format!("{name}-int8"));
+            let (installed, summary) = models::quantize_installed(&store, &src, &to)?;
+            println!(
+                "quantized {name} to int8 as {to} in {}: {} weight matrices, {:.1} MB -> {:.1} MB",
+                installed.display(),
+                summary.quantized_tensors,
+                summary.bytes_before as f64 / 1e6,
+                summary.bytes_after as f64 / 1e6
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
