@@ -26,7 +26,21 @@ pub use error::EngineError;
 pub use transcript::{Segment, Transcript};
 pub use whisper::WhisperModel;
 
-/// The device inference runs on: CPU unless a GPU feature is enabled and a GPU is present.
+/// The device inference runs on: the GPU of a `cuda` or `metal` build when one is
+/// present, else the CPU. `STT_DEVICE=cpu` forces the CPU in GPU builds.
 pub fn default_device() -> candle_core::Device {
+    if std::env::var("STT_DEVICE").is_ok_and(|d| d.eq_ignore_ascii_case("cpu")) {
+        return candle_core::Device::Cpu;
+    }
+    #[cfg(feature = "cuda")]
+    match candle_core::Device::new_cuda(0) {
+        Ok(device) => return device,
+        Err(e) => tracing::warn!(error = %e, "no usable CUDA device; running on the CPU"),
+    }
+    #[cfg(feature = "metal")]
+    match candle_core::Device::new_metal(0) {
+        Ok(device) => return device,
+        Err(e) => tracing::warn!(error = %e, "no usable Metal device; running on the CPU"),
+    }
     candle_core::Device::Cpu
 }

@@ -7,7 +7,7 @@
 //! a pre-allocated KV cache.
 
 use super::shared::OutPtr;
-use super::vector_math::{axpy, dot, softmax_prefix};
+use super::vector_math::{row_dots, softmax_prefix, weighted_rows};
 use candle_core::{bail, CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
@@ -140,7 +140,7 @@ impl Attention {
         }
     }
 
-    /// A tile of a few query rows (decoder steps): dot products and vector updates.
+    /// A tile of a few query rows (decoder steps): dot products and weighted sums.
     fn block_direct(
         &self,
         q: &View,
@@ -154,22 +154,21 @@ impl Attention {
         let (_, tq, d) = q.dims;
         let tk = k.dims.1;
         let dh = d / self.n_head;
-        fn column<'a>(view: &View<'a>, b: usize, t: usize, col: usize, len: usize) -> &'a [f32] {
-            let start = view.start + b * view.batch_stride + t * view.row_stride + col;
-            &view.data[start..start + len]
-        }
+        // Keys/values of this head: `tk` rows of `dh` values, `row_stride` apart.
+        let head_rows = |view: &View<'_>| -> std::ops::Range<usize> {
+            let start = view.start + b * view.batch_stride + h * dh;
+            start..start + (tk - 1) * view.row_stride + dh
+        };
+        let keys = &k.data[head_rows(k)];
+        let values = &v.data[head_rows(v)];
         let mut mixed = vec![0f32; dh];
         for (i, row) in scores.chunks_exact_mut(tk).take(rows).enumerate() {
-            let query = column(q, b, r0 + i, h * dh, dh);
+            let start = q.start + b * q.batch_stride + (r0 + i) * q.row_stride + h * dh;
+            let query = &q.data[start..start + dh];
             let visible = self.visible_keys(r0 + i, tk);
-            for (j, s) in row[..visible].iter_mut().enumerate() {
-                *s = dot(query, column(k, b, j, h * dh, dh));
-            }
+            row_dots(query, keys, k.row_stride, &mut row[..visible]);
             softmax_prefix(row, visible, self.scale);
-            mixed.fill(0.0);
-            for (j, &p) in row[..visible].iter().enumerate() {
-                axpy(p, column(v, b, j, h * dh, dh), &mut mixed);
-            }
+            weighted_rows(&row[..visible], values, v.row_stride, &mut mixed);
             let dst = b * tq * d + (r0 + i) * d + h * dh;
             // SAFETY: the output is batch*tq*d long; this task alone owns this tile.
             unsafe { std::ptr::copy_nonoverlapping(mixed.as_ptr(), out.get().add(dst), dh) };

@@ -85,7 +85,7 @@ fn softmax_generic(row: &mut [f32], len: usize, scale: f32) {
             sum[i] += c[i];
         }
     }
-    let mut total: f32 = sum.iter().sum();
+    let mut total = lane_sum(sum);
     for v in chunks.into_remainder() {
         *v = exp(*v * scale - shift);
         total += *v;
@@ -94,6 +94,19 @@ fn softmax_generic(row: &mut [f32], len: usize, scale: f32) {
     for v in live.iter_mut() {
         *v *= inv;
     }
+}
+
+/// Sum of the lanes as a tree (independent adds), not a sequential chain.
+#[inline(always)]
+fn lane_sum(mut acc: [f32; LANES]) -> f32 {
+    let mut width = LANES / 2;
+    while width > 0 {
+        for i in 0..width {
+            acc[i] += acc[i + width];
+        }
+        width /= 2;
+    }
+    acc[0]
 }
 
 /// `a · b`.
@@ -116,11 +129,24 @@ fn dot_generic(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// `y += alpha * x`.
+/// `scores[j] = q · rows[j * stride..][..q.len()]`.
 #[inline(always)]
-fn axpy_generic(alpha: f32, x: &[f32], y: &mut [f32]) {
-    for (d, &v) in y.iter_mut().zip(x) {
-        *d += alpha * v;
+fn row_dots_generic(q: &[f32], rows: &[f32], stride: usize, scores: &mut [f32]) {
+    for (j, s) in scores.iter_mut().enumerate() {
+        *s = dot_generic(q, &rows[j * stride..j * stride + q.len()]);
+    }
+}
+
+/// `out = Σ_j weights[j] · rows[j * stride..][..out.len()]`.
+#[inline(always)]
+fn weighted_rows_generic(weights: &[f32], rows: &[f32], stride: usize, out: &mut [f32]) {
+    out.fill(0.0);
+    let n = out.len();
+    for (j, &w) in weights.iter().enumerate() {
+        let row = &rows[j * stride..j * stride + n];
+        for (d, &v) in out.iter_mut().zip(row) {
+            *d += w * v;
+        }
     }
 }
 
@@ -165,12 +191,14 @@ dispatch!(
     gelu_erf_slice => gelu_erf_generic(src: &[f32], dst: &mut [f32])
 );
 dispatch!(
-    /// Dot product of two equally long slices.
-    dot => dot_generic(a: &[f32], b: &[f32]) -> f32
+    /// `scores[j] = q · rows[j * stride..][..q.len()]` for every `j` of `scores`: one
+    /// query against keys stored `stride` apart.
+    row_dots => row_dots_generic(q: &[f32], rows: &[f32], stride: usize, scores: &mut [f32])
 );
 dispatch!(
-    /// `y += alpha * x` over equally long slices.
-    axpy => axpy_generic(alpha: f32, x: &[f32], y: &mut [f32])
+    /// `out = Σ_j weights[j] · rows[j * stride..][..out.len()]`: attention weights
+    /// applied to values stored `stride` apart.
+    weighted_rows => weighted_rows_generic(weights: &[f32], rows: &[f32], stride: usize, out: &mut [f32])
 );
 
 #[cfg(test)]

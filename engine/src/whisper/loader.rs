@@ -119,7 +119,8 @@ impl WhisperModel {
     /// Attaches a voice activity detector (Silero VAD weights at `weights`).
     pub fn with_vad(mut self, weights: &Path) -> Result<Self, EngineError> {
         let vad =
-            SileroVad::load(weights, &self.network.device).map_err(|e| EngineError::ModelLoad {
+            // A small recurrent net over 32 ms chunks: the CPU in every build.
+            SileroVad::load(weights, &candle_core::Device::Cpu).map_err(|e| EngineError::ModelLoad {
                 path: weights.to_path_buf(),
                 reason: e.to_string(),
             })?;
