@@ -6,6 +6,7 @@
 mod accuracy;
 mod audio_inputs;
 mod output_formats;
+mod quantized;
 mod reference_tokens;
 mod support;
 mod translation;
