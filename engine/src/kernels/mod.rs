@@ -8,9 +8,11 @@
 mod attention;
 mod gelu;
 mod linear;
+mod mapped;
 mod shared;
 mod vector_math;
 
 pub use attention::attention;
 pub use gelu::gelu_erf;
 pub use linear::{PackedLinear, PackedWeight};
+pub use mapped::{HalfMatrix, WeightsFile};

@@ -3,10 +3,11 @@
 
 use super::config::WhisperConfig;
 use super::mel::mel_filterbank;
-use super::network::WhisperNetwork;
+use super::network::{WeightSource, WhisperNetwork};
 use super::tokens::WhisperTokenizer;
 use crate::audio::WHISPER_SAMPLE_RATE;
 use crate::error::EngineError;
+use crate::kernels::WeightsFile;
 use crate::vad::SileroVad;
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
@@ -82,8 +83,19 @@ impl WhisperModel {
                 path: weights.clone(),
                 reason: e.to_string(),
             })?;
-        let network =
-            WhisperNetwork::load(vb, config.clone()).map_err(|e| EngineError::ModelLoad {
+        // On the CPU the f16 matrices are used in place from the mapped file.
+        let mapped = if device.is_cpu() {
+            Some(
+                WeightsFile::open(&weights).map_err(|e| EngineError::ModelLoad {
+                    path: weights.clone(),
+                    reason: e.to_string(),
+                })?,
+            )
+        } else {
+            None
+        };
+        let network = WhisperNetwork::load(WeightSource::new(vb, mapped.as_ref()), config.clone())
+            .map_err(|e| EngineError::ModelLoad {
                 path: weights.clone(),
                 reason: e.to_string(),
             })?;

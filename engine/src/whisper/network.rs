@@ -7,7 +7,7 @@
 //! number of workers can decode concurrently over one copy of the weights.
 
 use super::config::WhisperConfig;
-use crate::kernels::{self, PackedLinear, PackedWeight};
+use crate::kernels::{self, PackedLinear, PackedWeight, WeightsFile};
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{kv_cache::KvCache, Conv1d, Conv1dConfig, LayerNorm, Linear, VarBuilder};
 
@@ -33,6 +33,35 @@ impl Module for Projection {
 
 use crate::models::quantize::{CODES_SUFFIX as INT8_CODES, SCALES_SUFFIX as INT8_SCALES};
 
+/// Where weights come from: candle's var builder, plus the memory-mapped file itself so
+/// f16 matrices can be used in place.
+#[derive(Clone)]
+pub struct WeightSource<'a> {
+    vb: VarBuilder<'a>,
+    file: Option<&'a WeightsFile>,
+}
+
+impl<'a> WeightSource<'a> {
+    pub fn new(vb: VarBuilder<'a>, file: Option<&'a WeightsFile>) -> Self {
+        Self { vb, file }
+    }
+
+    fn pp(&self, name: impl ToString) -> Self {
+        Self {
+            vb: self.vb.pp(name),
+            file: self.file,
+        }
+    }
+
+    fn get<S: Into<candle_core::Shape>>(&self, shape: S, name: &str) -> Result<Tensor> {
+        self.vb.get(shape, name)
+    }
+
+    fn device(&self) -> &candle_core::Device {
+        self.vb.device()
+    }
+}
+
 /// A weight matrix as stored: compact on the CPU, the builder's dtype elsewhere.
 #[derive(Clone)]
 enum Weight {
@@ -41,7 +70,8 @@ enum Weight {
 }
 
 impl Weight {
-    fn load(vb: &VarBuilder, shape: (usize, usize)) -> Result<Self> {
+    fn load(source: &WeightSource, shape: (usize, usize)) -> Result<Self> {
+        let vb = &source.vb;
         if vb.contains_tensor(INT8_CODES) {
             let codes =
                 vb.get_with_hints_dtype(shape, INT8_CODES, Default::default(), DType::U8)?;
@@ -61,16 +91,15 @@ impl Weight {
                 )
             });
         }
-        Ok(if vb.device().is_cpu() {
-            Self::Packed(PackedWeight::f16(vb.get_with_hints_dtype(
-                shape,
-                "weight",
-                Default::default(),
-                DType::F16,
-            )?)?)
-        } else {
-            Self::Dense(vb.get(shape, "weight")?)
-        })
+        if !vb.device().is_cpu() {
+            return Ok(Self::Dense(vb.get(shape, "weight")?));
+        }
+        Ok(Self::Packed(match source.file {
+            Some(file) => {
+                PackedWeight::F16(file.half_matrix(&format!("{}.weight", vb.prefix()), shape)?)
+            }
+            None => PackedWeight::f16(vb.get(shape, "weight")?)?,
+        }))
     }
 
     fn projection(&self, bias: Option<Tensor>) -> Result<Projection> {
@@ -89,7 +118,7 @@ impl Weight {
     }
 }
 
-fn linear(vb: &VarBuilder, d_in: usize, d_out: usize, bias: bool) -> Result<Projection> {
+fn linear(vb: &WeightSource, d_in: usize, d_out: usize, bias: bool) -> Result<Projection> {
     let b = if bias {
         Some(vb.get(d_out, "bias")?)
     } else {
@@ -98,7 +127,7 @@ fn linear(vb: &VarBuilder, d_in: usize, d_out: usize, bias: bool) -> Result<Proj
     Weight::load(vb, (d_out, d_in))?.projection(b)
 }
 
-fn layer_norm(vb: &VarBuilder, d: usize) -> Result<LayerNorm> {
+fn layer_norm(vb: &WeightSource, d: usize) -> Result<LayerNorm> {
     Ok(LayerNorm::new(
         vb.get(d, "weight")?,
         vb.get(d, "bias")?,
@@ -115,7 +144,7 @@ struct Attention {
 }
 
 impl Attention {
-    fn load(vb: VarBuilder, d: usize, n_head: usize) -> Result<Self> {
+    fn load(vb: WeightSource, d: usize, n_head: usize) -> Result<Self> {
         Ok(Self {
             q: linear(&vb.pp("q_proj"), d, d, true)?,
             k: linear(&vb.pp("k_proj"), d, d, false)?,
@@ -219,7 +248,7 @@ struct Block {
 }
 
 impl Block {
-    fn load(vb: VarBuilder, d: usize, n_head: usize, ffn: usize, cross: bool) -> Result<Self> {
+    fn load(vb: WeightSource, d: usize, n_head: usize, ffn: usize, cross: bool) -> Result<Self> {
         let cross_attn = if cross {
             Some((
                 Attention::load(vb.pp("encoder_attn"), d, n_head)?,
@@ -325,12 +354,12 @@ fn sinusoids(length: usize, channels: usize, device: &Device) -> Result<Tensor> 
 
 impl WhisperNetwork {
     /// Loads from a Hugging Face-layout var builder (names under `model.`).
-    pub fn load(vb: VarBuilder, config: WhisperConfig) -> Result<Self> {
+    pub fn load(vb: WeightSource, config: WhisperConfig) -> Result<Self> {
         let d = config.d_model;
         let ffn = 4 * d;
         let device = vb.device().clone();
         let enc = vb.pp("model.encoder");
-        let conv = |vb: VarBuilder, c_in: usize, stride: usize| -> Result<Conv1d> {
+        let conv = |vb: WeightSource, c_in: usize, stride: usize| -> Result<Conv1d> {
             let cfg = Conv1dConfig {
                 padding: 1,
                 stride,
