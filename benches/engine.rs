@@ -87,25 +87,28 @@ fn network(c: &mut Criterion) {
         });
         let audio = net.encode(&mel).unwrap();
         let cross = net.cross_attention_cache(&audio).unwrap();
-        // A decoder step as in the middle of a window: 32 tokens already in the cache.
-        let mut cache = net.new_decoder_cache();
+        // Steady-state decoder steps in the middle of a window: after a 32-token prompt,
+        // one token per step; a fresh cache (prompt untimed) before the context fills up.
         let prompt = Tensor::new(&[[50257u32; 32]], &Device::Cpu).unwrap();
-        net.decode(&prompt, &mut cache, &cross).unwrap();
         let token = Tensor::new(&[[440u32]], &Device::Cpu).unwrap();
         c.bench_function(&format!("decoder_step_with_logits/{variant}"), |b| {
-            b.iter_batched(
-                || {
-                    // Same cache length every iteration.
-                    let mut fresh = net.new_decoder_cache();
-                    net.decode(&prompt, &mut fresh, &cross).unwrap();
-                    fresh
-                },
-                |mut cache| {
-                    let hidden = net.decode(black_box(&token), &mut cache, &cross).unwrap();
-                    net.logits(&hidden).unwrap()
-                },
-                criterion::BatchSize::LargeInput,
-            )
+            b.iter_custom(|iters| {
+                let mut total = std::time::Duration::ZERO;
+                let mut done = 0;
+                while done < iters {
+                    let mut cache = net.new_decoder_cache();
+                    net.decode(&prompt, &mut cache, &cross).unwrap();
+                    let steps = (iters - done).min(200);
+                    let start = std::time::Instant::now();
+                    for _ in 0..steps {
+                        let hidden = net.decode(black_box(&token), &mut cache, &cross).unwrap();
+                        black_box(net.logits(&hidden).unwrap());
+                    }
+                    total += start.elapsed();
+                    done += steps;
+                }
+                total
+            })
         });
     }
 }

@@ -27,6 +27,9 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// frees and reallocates the same buffers every few milliseconds, and refaulting them
 /// cost ~8% of a step. Idle memory is still returned.
 fn tune_allocator() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return; // the operator chose
+    }
     // SAFETY: plain option getters/setters of the linked allocator.
     unsafe {
         // Only touch the option if it is the one we think (its documented default is 10 ms).
