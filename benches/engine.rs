@@ -162,6 +162,13 @@ fn kernels_vs_candle(c: &mut Criterion) {
     group.bench_function("candle_f32_matmul", |b| {
         b.iter(|| candle_core::Module::forward(&dense, &h).unwrap())
     });
+    // Several streams' rows at once read the weights once: what batching decoders saves.
+    for rows in [2, 4] {
+        let hs = Tensor::randn(0f32, 1.0, (rows, 1, d), &dev).unwrap();
+        group.bench_function(BenchmarkId::new("stt_f16_streaming_rows", rows), |b| {
+            b.iter(|| candle_core::Module::forward(&packed, &hs).unwrap())
+        });
+    }
     group.finish();
 }
 
