@@ -88,7 +88,47 @@ def worker_main(model_dir, threads, language, compute_type):
         out.flush()
 
 
-class FasterWhisperWorker:
+class JsonLineWorker:
+    """A child process answering one JSON line per JSON request line."""
+
+    name = "worker"
+
+    def start(self, cmd, hint=""):
+        self.cmd = cmd
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        hello = self.proc.stdout.readline()
+        if not hello:
+            raise SystemExit(f"error: the {self.name} worker did not start ({shlex.join(cmd)}){hint}")
+        return json.loads(hello)
+
+    def request(self, payload):
+        self.proc.stdin.write(json.dumps(payload) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"error: the {self.name} worker exited unexpectedly ({shlex.join(self.cmd)})")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise SystemExit(f"error: {self.name} failed on {payload}: {reply['error']}")
+        return reply
+
+    def transcribe(self, path):
+        return self.request({"path": path})
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+class FasterWhisperWorker(JsonLineWorker):
+    name = "faster-whisper"
+
     def __init__(self, python, model_dir, threads, language, compute_type):
         cmd = [
             python,
@@ -103,35 +143,8 @@ class FasterWhisperWorker:
             "--fw-compute-type",
             compute_type,
         ]
-        self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
-        )
-        hello = self.proc.stdout.readline()
-        if not hello:
-            raise SystemExit(
-                f"error: the faster-whisper worker did not start ({shlex.join(cmd)}); "
-                "is faster-whisper installed for --fw-python?"
-            )
-        self.version = json.loads(hello).get("version")
-
-    def transcribe(self, path):
-        self.proc.stdin.write(json.dumps({"path": path}) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise SystemExit("error: the faster-whisper worker exited unexpectedly")
-        reply = json.loads(line)
-        if "error" in reply:
-            raise SystemExit(f"error: faster-whisper failed on {path}: {reply['error']}")
-        return reply
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        hello = self.start(cmd, "; is faster-whisper installed for --fw-python?")
+        self.version = hello.get("version")
 
 
 # --------------------------------------------------------------------------- stt
@@ -151,45 +164,17 @@ def resolve_stt_bin(value):
     )
 
 
-class SttWorker:
+class SttWorker(JsonLineWorker):
     """`stt bench --stdin`: model loaded once, one JSON request/reply per line."""
+
+    name = "stt"
 
     def __init__(self, stt_bin, model, threads, extra_args):
         cmd = [stt_bin, "bench", "--stdin", "--model", model, "--threads", str(threads)]
-        cmd += extra_args
-        self.cmd = cmd
-        self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
-        )
-        hello = self.proc.stdout.readline()
-        if not hello:
-            raise SystemExit(f"error: the stt worker did not start ({shlex.join(cmd)})")
-        self.info = json.loads(hello)
-
-    def request(self, payload):
-        self.proc.stdin.write(json.dumps(payload) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise SystemExit(f"error: the stt worker exited unexpectedly ({shlex.join(self.cmd)})")
-        reply = json.loads(line)
-        if "error" in reply:
-            raise SystemExit(f"error: stt failed on {payload}: {reply['error']}")
-        return reply
-
-    def transcribe(self, path):
-        return self.request({"path": path})
+        self.info = self.start(cmd + extra_args)
 
     def score(self, reference, hypothesis):
         return self.request({"reference": reference, "hypothesis": hypothesis})
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 # --------------------------------------------------------------------------- clips
