@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::ct2_import::convert_whisper;
 use super::error::{ModelError, Result};
 use super::files::{copy_synced, sha256_file, sync_dir, write_synced};
-use super::hf_layout::HF_WEIGHTS;
+use super::hf_layout::{hf_whisper_files, HF_WEIGHTS};
 use super::manifest::{check_model_name, Manifest, ManifestEntry, ModelKind, SourceFormat};
 use super::quantize::{quantize_safetensors, QuantizeSummary};
 use super::store::ModelStore;
@@ -96,6 +96,28 @@ pub fn quantize_installed(
         name: dst_name.to_owned(),
         reason,
     })?;
+    // Only Whisper checkpoints: a VAD or translation model has no linear layers to pack.
+    if let Some(missing) = hf_whisper_files(src_dir).into_iter().find(|f| !f.is_file()) {
+        return Err(ModelError::NotAModelDir {
+            path: src_dir.to_path_buf(),
+            missing: missing
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+        });
+    }
+    // The float model must survive: never quantize over a manifest model or the source.
+    let final_dir = store.model_dir(dst_name);
+    let same_dir =
+        final_dir.exists() && final_dir.canonicalize().ok() == src_dir.canonicalize().ok();
+    if Manifest::embedded()?.get(dst_name).is_some() || same_dir {
+        return Err(ModelError::InvalidName {
+            name: dst_name.to_owned(),
+            reason:
+                "the quantized copy needs a name of its own (not the source or a manifest model)",
+        });
+    }
     let root = store.root();
     std::fs::create_dir_all(root).map_err(|e| ModelError::io("cannot create", root, e))?;
     remove_abandoned(root);
@@ -136,7 +158,6 @@ pub fn quantize_installed(
         quantization: Some("int8".to_owned()),
     };
     write_record(staging.path(), &info)?;
-    let final_dir = store.model_dir(dst_name);
     install(root, staging, &final_dir, dst_name)?;
     Ok((final_dir, summary))
 }
@@ -662,5 +683,24 @@ mod tests {
         assert_eq!(owner_pid(".replaced-9-base-5"), Some(9));
         assert_eq!(owner_pid(".import-x-m"), None);
         assert_eq!(owner_pid("tiny.en"), None);
+    }
+
+    #[test]
+    fn quantizing_refuses_non_whisper_models_and_names_that_would_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ModelStore::new(dir.path().join("store"));
+        let vad = dir.path().join("vad");
+        std::fs::create_dir_all(&vad).unwrap();
+        std::fs::write(vad.join(HF_WEIGHTS), b"not used").unwrap();
+        let err = quantize_installed(&store, &vad, "vad-int8").unwrap_err();
+        assert!(matches!(err, ModelError::NotAModelDir { .. }), "{err}");
+        let whisper = dir.path().join("whisper");
+        std::fs::create_dir_all(&whisper).unwrap();
+        for f in hf_whisper_files(&whisper) {
+            std::fs::write(f, b"{}").unwrap();
+        }
+        let err = quantize_installed(&store, &whisper, "tiny.en").unwrap_err();
+        assert!(matches!(err, ModelError::InvalidName { .. }), "{err}");
+        assert!(!store.model_dir("tiny.en").exists());
     }
 }
