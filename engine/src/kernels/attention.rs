@@ -6,7 +6,7 @@
 //! so no head split/merge copies are needed, and keys/values may be strided views such as
 //! a pre-allocated KV cache.
 
-use super::shared::OutPtr;
+use super::shared::{matmul, Operand, OutPtr};
 use super::vector_math::{row_dots, softmax_prefix, weighted_rows};
 use candle_core::{bail, CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
@@ -193,25 +193,21 @@ impl Attention {
         // (dims and strides come from candle layouts of these storages); the
         // output tile (rows r0.., columns h*dh..) belongs to this task alone.
         unsafe {
-            gemm::gemm(
-                rows,
-                tk,
-                dh,
+            // Scores: this head's queries times the transposed keys.
+            matmul(
+                (rows, tk, dh),
                 scores.as_mut_ptr(),
-                1,
-                tk as isize,
-                false,
-                q.ptr(b, r0, h * dh),
-                1,
-                q.row_stride as isize,
-                k.ptr(b, 0, h * dh),
-                k.row_stride as isize,
-                1,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
+                tk,
+                Operand {
+                    ptr: q.ptr(b, r0, h * dh),
+                    row_stride: q.row_stride,
+                    col_stride: 1,
+                },
+                Operand {
+                    ptr: k.ptr(b, 0, h * dh),
+                    row_stride: 1,
+                    col_stride: k.row_stride,
+                },
                 Parallelism::None,
             );
         }
@@ -221,25 +217,20 @@ impl Attention {
         }
         // SAFETY: as above; the output tile (rows r0.., columns h*dh..) is this task's.
         unsafe {
-            gemm::gemm(
-                rows,
-                dh,
-                tk,
+            matmul(
+                (rows, dh, tk),
                 out.get().add(b * tq * d + r0 * d + h * dh),
-                1,
-                d as isize,
-                false,
-                scores.as_ptr(),
-                1,
-                tk as isize,
-                v.ptr(b, 0, h * dh),
-                1,
-                v.row_stride as isize,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
+                d,
+                Operand {
+                    ptr: scores.as_ptr(),
+                    row_stride: tk,
+                    col_stride: 1,
+                },
+                Operand {
+                    ptr: v.ptr(b, 0, h * dh),
+                    row_stride: v.row_stride,
+                    col_stride: 1,
+                },
                 Parallelism::None,
             );
         }

@@ -11,7 +11,7 @@
 //!   handed to the f32 matrix kernel.
 
 use super::mapped::HalfMatrix;
-use super::shared::{isa, Isa, OutPtr};
+use super::shared::{isa, matmul, Isa, Operand, OutPtr};
 use candle_core::{
     bail, CpuStorage, CustomOp1, CustomOp3, DType, Layout, Module, Result, Shape, Tensor,
 };
@@ -283,25 +283,20 @@ fn widened_matmul(x: &[f32], wide: &[f32], y: &mut [f32], m: usize, n: usize, k:
     // SAFETY: x is m×k, wide is n×k (read as its k×n transpose), y is m×n; all
     // row-major and exactly that long.
     unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
+        matmul(
+            (m, n, k),
             y.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            x.as_ptr(),
-            1,
-            k as isize,
-            wide.as_ptr(),
-            k as isize,
-            1,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
+            n,
+            Operand {
+                ptr: x.as_ptr(),
+                row_stride: k,
+                col_stride: 1,
+            },
+            Operand {
+                ptr: wide.as_ptr(),
+                row_stride: 1,
+                col_stride: k,
+            },
             parallelism,
         );
     }

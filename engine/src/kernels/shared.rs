@@ -44,3 +44,49 @@ impl OutPtr {
         self.0
     }
 }
+
+/// A matrix operand for [`matmul`]: first element, then the strides (in elements) between
+/// rows and between columns.
+#[derive(Clone, Copy)]
+pub(crate) struct Operand {
+    pub ptr: *const f32,
+    pub row_stride: usize,
+    pub col_stride: usize,
+}
+
+/// `dst = lhs · rhs` with f32 `lhs` (m×k) and `rhs` (k×n); `dst` is m×n with unit column
+/// stride and `dst_row_stride` between rows (so it can be a tile of a wider matrix).
+///
+/// # Safety
+/// Every element the shapes and strides address must be inside live allocations, and no
+/// other thread may write the `dst` tile meanwhile.
+pub(crate) unsafe fn matmul(
+    (m, n, k): (usize, usize, usize),
+    dst: *mut f32,
+    dst_row_stride: usize,
+    lhs: Operand,
+    rhs: Operand,
+    parallelism: gemm::Parallelism,
+) {
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst,
+        1,
+        dst_row_stride as isize,
+        false,
+        lhs.ptr,
+        lhs.col_stride as isize,
+        lhs.row_stride as isize,
+        rhs.ptr,
+        rhs.col_stride as isize,
+        rhs.row_stride as isize,
+        0.0,
+        1.0,
+        false,
+        false,
+        false,
+        parallelism,
+    );
+}

@@ -217,18 +217,18 @@ impl Attention {
         weights.matmul(&v)?.transpose(1, 2)?.reshape((b, tq, d))
     }
 
+    fn project_qkv(&self, x: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
+        Ok((self.q.forward(x)?, self.k.forward(x)?, self.v.forward(x)?))
+    }
+
     fn self_attend(&self, x: &Tensor) -> Result<Tensor> {
-        let q = self.q.forward(x)?;
-        let k = self.k.forward(x)?;
-        let v = self.v.forward(x)?;
+        let (q, k, v) = self.project_qkv(x)?;
         self.attend(&q, &k, &v, None)
     }
 
     fn self_attend_cached(&self, x: &Tensor, cache: &mut KvCache) -> Result<Tensor> {
         let offset = cache.current_seq_len();
-        let q = self.q.forward(x)?;
-        let k = self.k.forward(x)?;
-        let v = self.v.forward(x)?;
+        let (q, k, v) = self.project_qkv(x)?;
         let (k, v) = cache.append(&k, &v)?;
         self.attend(&q, &k, &v, Some(offset))
     }
