@@ -5,6 +5,7 @@
 
 mod accuracy;
 mod audio_inputs;
+mod bench;
 mod output_formats;
 mod quantized;
 mod reference_tokens;
