@@ -7,7 +7,7 @@
 use crate::cli::BenchArgs;
 use crate::commands::models::load_model_with;
 use crate::commands::transcribe::configure_threads;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Deserialize;
 use serde_json::json;
 use std::io::{BufRead, Write};
@@ -26,7 +26,8 @@ struct Run {
 
 fn transcribe_once(model: &WhisperModel, options: &TranscribeOptions, path: &Path) -> Result<Run> {
     let t0 = Instant::now();
-    let audio = audio::decode_file(path).with_context(|| format!("{}", path.display()))?;
+    // Engine errors already carry their cause in the message: no context chain on top.
+    let audio = audio::decode_file(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let transcript = transcribe_pcm(
         model,
         &audio.pcm_16k,
@@ -34,7 +35,7 @@ fn transcribe_once(model: &WhisperModel, options: &TranscribeOptions, path: &Pat
         options,
         Hooks::default(),
     )
-    .with_context(|| format!("{}", path.display()))?;
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(Run {
         seconds: t0.elapsed().as_secs_f64(),
         duration_s: audio.duration_s,
