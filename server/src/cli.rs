@@ -99,7 +99,7 @@ pub struct BenchArgs {
     #[arg(long, short = 't')]
     pub threads: Option<usize>,
     /// Timed runs per file; the median is reported
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub runs: usize,
     /// Untimed runs per file before timing
     #[arg(long, default_value_t = 1)]

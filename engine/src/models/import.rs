@@ -98,13 +98,12 @@ pub fn quantize_installed(
     })?;
     // Only Whisper checkpoints: a VAD or translation model has no linear layers to pack.
     if let Some(missing) = hf_whisper_files(src_dir).into_iter().find(|f| !f.is_file()) {
-        return Err(ModelError::NotAModelDir {
+        return Err(ModelError::Unsupported {
             path: src_dir.to_path_buf(),
-            missing: missing
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned(),
+            message: format!(
+                "only Whisper models can be quantized (no {})",
+                missing.file_name().unwrap_or_default().to_string_lossy()
+            ),
         });
     }
     // The float model must survive: never quantize over a manifest model or the source.
@@ -693,7 +692,7 @@ mod tests {
         std::fs::create_dir_all(&vad).unwrap();
         std::fs::write(vad.join(HF_WEIGHTS), b"not used").unwrap();
         let err = quantize_installed(&store, &vad, "vad-int8").unwrap_err();
-        assert!(matches!(err, ModelError::NotAModelDir { .. }), "{err}");
+        assert!(matches!(err, ModelError::Unsupported { .. }), "{err}");
         let whisper = dir.path().join("whisper");
         std::fs::create_dir_all(&whisper).unwrap();
         for f in hf_whisper_files(&whisper) {
