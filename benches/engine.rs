@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the engine's parts: log-mel, one encoder window, one decoder
-//! step (f16 and int8 weights), voice activity detection, and the CPU kernels against
-//! the candle ops they replace.
+//! step (f16 and int8 weights), batched decoder steps and encoder windows, voice
+//! activity detection, and the CPU kernels against the candle ops they replace.
 //!
 //! Run from the repository root (models from `scripts/fetch-models.sh`; the int8 rows
 //! need `stt models quantize tiny.en`):
@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use stt_engine::kernels;
 use stt_engine::models::ModelStore;
 use stt_engine::whisper::mel::log_mel_spectrogram;
+use stt_engine::whisper::network::StepInput;
 use stt_engine::WhisperModel;
 
 #[global_allocator]
@@ -110,7 +111,64 @@ fn network(c: &mut Criterion) {
                 total
             })
         });
+        batched(c, &variant, net, &mel);
     }
+}
+
+/// What serving a backlog saves: one decoder step for n streams at once (each with its own
+/// prefix and window) and the encoder on n windows in one pass, per batch; divide by n
+/// for the cost per stream and compare with n = 1.
+fn batched(
+    c: &mut Criterion,
+    variant: &str,
+    net: &stt_engine::whisper::WhisperNetwork,
+    mel: &Tensor,
+) {
+    let cross = net
+        .cross_attention_cache(&net.encode(mel).unwrap())
+        .unwrap();
+    let prompt = Tensor::new(&[[50257u32; 32]], &Device::Cpu).unwrap();
+    let mut group = c.benchmark_group(format!("decoder_steps_batched/{variant}"));
+    for n in [1usize, 2, 4, 8] {
+        group.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter_custom(|iters| {
+                let mut total = std::time::Duration::ZERO;
+                let mut done = 0;
+                while done < iters {
+                    let mut caches: Vec<_> = (0..n).map(|_| net.new_decoder_cache()).collect();
+                    for cache in &mut caches {
+                        net.decode(&prompt, cache, &cross).unwrap();
+                    }
+                    let steps = (iters - done).min(200);
+                    let start = std::time::Instant::now();
+                    for _ in 0..steps {
+                        let mut inputs: Vec<StepInput> = caches
+                            .iter_mut()
+                            .map(|cache| StepInput {
+                                cache,
+                                cross: &cross,
+                                token: 440,
+                            })
+                            .collect();
+                        black_box(net.decode_steps(&mut inputs).unwrap());
+                    }
+                    total += start.elapsed();
+                    done += steps;
+                }
+                total
+            })
+        });
+    }
+    group.finish();
+    let mut group = c.benchmark_group(format!("encoder_windows_batched/{variant}"));
+    group.sample_size(10);
+    for n in [1usize, 2] {
+        let mels = Tensor::cat(&vec![mel.clone(); n], 0).unwrap();
+        group.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| net.encode(black_box(&mels)).unwrap())
+        });
+    }
+    group.finish();
 }
 
 /// Our kernels next to the candle ops they replace, on encoder-sized inputs.

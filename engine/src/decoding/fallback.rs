@@ -4,6 +4,7 @@
 
 use super::logit_filters::FilterContext;
 use super::options::TranscribeOptions;
+use super::steps::Stepper;
 use super::text::compression_ratio;
 use super::window::{decode_window, WindowResult};
 use crate::whisper::network::CrossAttentionCache;
@@ -21,14 +22,16 @@ pub struct FallbackResult {
     pub final_temperature: f32,
 }
 
-pub fn decode_with_fallback(
+#[allow(clippy::too_many_arguments)]
+pub async fn decode_with_fallback(
     model: &WhisperModel,
     cross: &CrossAttentionCache,
     prompt: &[u32],
-    filters: &FilterContext,
+    filters: &FilterContext<'_>,
     opts: &TranscribeOptions,
     rng: &mut StdRng,
     cancel: Option<&AtomicBool>,
+    stepper: &Stepper,
 ) -> Result<FallbackResult> {
     let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let mut attempts: Vec<(WindowResult, f64)> = Vec::new();
@@ -48,7 +51,17 @@ pub fn decode_with_fallback(
         };
         let mut best: Option<WindowResult> = None;
         for _ in 0..candidates {
-            let r = decode_window(model, cross, prompt, filters, temperature, rng, cancel)?;
+            let r = decode_window(
+                model,
+                cross,
+                prompt,
+                filters,
+                temperature,
+                rng,
+                cancel,
+                stepper,
+            )
+            .await?;
             let better = best.as_ref().is_none_or(|b| r.avg_logprob > b.avg_logprob);
             if better {
                 best = Some(r);

@@ -6,6 +6,7 @@ use super::fallback::{decode_with_fallback, FallbackResult};
 use super::language::detect_language;
 use super::logit_filters::FilterContext;
 use super::options::{Task, TranscribeOptions};
+use super::steps::{run_to_completion, Stepper};
 use super::text::Utf8Assembler;
 use super::window::WindowResult;
 use crate::error::EngineError;
@@ -263,13 +264,33 @@ fn is_silent(opts: &TranscribeOptions, result: &WindowResult) -> bool {
             .is_some_and(|t| result.avg_logprob > t)
 }
 
-/// Transcribes 16 kHz mono audio.
+/// Transcribes 16 kHz mono audio on the calling thread.
 pub fn transcribe_pcm(
     model: &WhisperModel,
     pcm_16k: &[f32],
     duration_s: f64,
     opts: &TranscribeOptions,
     hooks: Hooks,
+) -> Result<Transcript, EngineError> {
+    run_to_completion(transcribe_pcm_with(
+        model,
+        pcm_16k,
+        duration_s,
+        opts,
+        hooks,
+        &Stepper::Direct,
+    ))
+}
+
+/// [`transcribe_pcm`] with its decoder steps run through `stepper`, so that a
+/// [`super::StreamBatcher`] can decode several transcriptions together.
+pub async fn transcribe_pcm_with(
+    model: &WhisperModel,
+    pcm_16k: &[f32],
+    duration_s: f64,
+    opts: &TranscribeOptions,
+    hooks: Hooks<'_>,
+    stepper: &Stepper,
 ) -> Result<Transcript, EngineError> {
     let mut language = resolve_language(model, opts)?;
     let mut language_probability = 1.0;
@@ -338,8 +359,9 @@ pub fn transcribe_pcm(
         }
         let window = mel.window(seek, segment_frames);
         let input = Tensor::from_vec(window, (1, mel.n_mels, WINDOW_FRAMES), &net.device)?;
-        let audio = net.encode(&input)?;
-        let cross = net.cross_attention_cache(&audio)?;
+        // Only the cross-attention keys/values outlive this line (the encoder output
+        // would be dead weight while the stream waits in a batch).
+        let cross = net.cross_attention_cache(&net.encode(&input)?)?;
 
         if language.is_none() {
             let guess = detect_language(model, &cross)?;
@@ -356,7 +378,9 @@ pub fn transcribe_pcm(
             opts,
             &mut rng,
             hooks.cancel,
-        )?;
+            stepper,
+        )
+        .await?;
         let window_start = seek;
         if is_silent(opts, &decoded.result) {
             seek += segment_frames;
@@ -387,7 +411,9 @@ pub fn transcribe_pcm(
                     opts,
                     &mut rng,
                     hooks.cancel,
-                )?;
+                    stepper,
+                )
+                .await?;
                 if !is_silent(opts, &translated.result) {
                     let (slices, _) = split_at_timestamps(
                         &translated.result.tokens,

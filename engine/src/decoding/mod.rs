@@ -7,8 +7,10 @@ pub mod language;
 pub mod logit_filters;
 pub mod longform;
 pub mod options;
+pub mod steps;
 pub mod text;
 pub mod window;
 
-pub use longform::{transcribe_pcm, Hooks};
+pub use longform::{transcribe_pcm, transcribe_pcm_with, Hooks};
 pub use options::{Task, TranscribeOptions};
+pub use steps::{BatchStats, StepModel, Stepper, StreamBatcher, StreamEnd};

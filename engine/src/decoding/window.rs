@@ -1,6 +1,7 @@
 //! Decoding of one 30 s window at one temperature: greedy at 0, sampling above it.
 
 use super::logit_filters::{self, FilterContext};
+use super::steps::Stepper;
 use crate::whisper::network::CrossAttentionCache;
 use crate::whisper::WhisperModel;
 use candle_core::{IndexOp, Result, Tensor};
@@ -55,14 +56,17 @@ fn sample(logits: &[f32], temperature: f32, rng: &mut impl Rng) -> usize {
 }
 
 /// Runs the decoder over `prompt` and generates until end-of-text or the context is full.
-pub fn decode_window(
+/// The prompt is fed here; each generated token is fed through `stepper`.
+#[allow(clippy::too_many_arguments)]
+pub async fn decode_window(
     model: &WhisperModel,
     cross: &CrossAttentionCache,
     prompt: &[u32],
-    filters: &FilterContext,
+    filters: &FilterContext<'_>,
     temperature: f32,
     rng: &mut impl Rng,
     cancel: Option<&AtomicBool>,
+    stepper: &Stepper,
 ) -> Result<WindowResult> {
     let net = &model.network;
     let special = &model.tokenizer.special;
@@ -105,9 +109,7 @@ pub fn decode_window(
         if cache.len() >= net.max_tokens() || cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             break;
         }
-        let input = Tensor::new(&[next], device)?.unsqueeze(0)?;
-        let hidden = net.decode(&input, &mut cache, cross)?;
-        next_logits = net.logits(&hidden)?.flatten_all()?.to_vec1()?;
+        next_logits = stepper.step(net, &mut cache, cross, next).await?;
     }
     Ok(WindowResult {
         avg_logprob: sum_logprob / (tokens.len() + 1) as f64,

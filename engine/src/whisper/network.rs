@@ -13,6 +13,10 @@ use candle_nn::{kv_cache::KvCache, Conv1d, Conv1dConfig, LayerNorm, Linear, VarB
 
 const LAYER_NORM_EPS: f64 = 1e-5;
 
+/// Positions a stream's self-attention cache grows by: most windows stop well short of
+/// the 448-token context, and a stream waiting in a batch should not hold all of it.
+const SELF_ATTENTION_CHUNK: usize = 128;
+
 /// A dense layer: on the CPU the checkpoint's compact weights (f16, or int8 from a
 /// quantized import) with our kernels; on other devices candle's `Linear` in the
 /// builder's dtype.
@@ -171,12 +175,22 @@ impl Attention {
         v: &Tensor,
         causal_offset: Option<usize>,
     ) -> Result<Tensor> {
-        let mixed = if q.device().is_cpu() && q.dtype() == DType::F32 {
-            kernels::attention(q, k, v, self.n_head, causal_offset)?
+        self.mix(q, k, v, causal_offset)?.apply(&self.out)
+    }
+
+    /// [`Self::attend`] without the output projection.
+    fn mix(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        causal_offset: Option<usize>,
+    ) -> Result<Tensor> {
+        if q.device().is_cpu() && q.dtype() == DType::F32 {
+            kernels::attention(q, k, v, self.n_head, causal_offset)
         } else {
-            self.attend_with_candle_ops(q, k, v, causal_offset)?
-        };
-        mixed.apply(&self.out)
+            self.attend_with_candle_ops(q, k, v, causal_offset)
+        }
     }
 
     /// The same computation on generic candle ops (GPU devices, other dtypes).
@@ -312,6 +326,14 @@ impl DecoderCache {
     }
 }
 
+/// One stream's next decoder step: the token to feed after what `cache` holds, over the
+/// stream's own encoded window.
+pub struct StepInput<'a> {
+    pub cache: &'a mut DecoderCache,
+    pub cross: &'a CrossAttentionCache,
+    pub token: u32,
+}
+
 /// Cross-attention keys/values of one encoded window, computed once per window.
 #[derive(Clone)]
 pub struct CrossAttentionCache {
@@ -441,6 +463,8 @@ impl WhisperNetwork {
                     .cross_attn
                     .as_ref()
                     .expect("decoder blocks have cross-attention");
+                // Kept f32: f16 keys/values changed greedy tokens on real clips, and
+                // widening them per head cost more than batched steps saved.
                 attn.project_kv(audio)
             })
             .collect::<Result<_>>()?;
@@ -450,7 +474,7 @@ impl WhisperNetwork {
     pub fn new_decoder_cache(&self) -> DecoderCache {
         DecoderCache {
             layers: (0..self.config.decoder_layers)
-                .map(|_| KvCache::new(1, self.config.max_target_positions))
+                .map(|_| KvCache::new(1, SELF_ATTENTION_CHUNK))
                 .collect(),
             len: 0,
         }
@@ -502,6 +526,71 @@ impl WhisperNetwork {
         }
         cache.len += n;
         dec.ln.forward(&x)
+    }
+
+    /// Feeds one token to each of several independent streams at once and returns each
+    /// stream's next-token logits. The streams may hold different prefixes and windows:
+    /// attention runs per stream, while every weight matrix is read once for all rows,
+    /// which is what makes decoding concurrent requests together cheaper than one by one.
+    pub fn decode_steps(&self, steps: &mut [StepInput]) -> Result<Vec<Vec<f32>>> {
+        let dec = &self.decoder;
+        let n = steps.len();
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let limit = self.config.max_target_positions;
+        if let Some(full) = steps.iter().find(|s| s.cache.len >= limit) {
+            candle_core::bail!("decoder context full: {} + 1 > {limit}", full.cache.len);
+        }
+        let d = self.config.d_model;
+        let ids: Vec<u32> = steps.iter().map(|s| s.token).collect();
+        let ids = Tensor::new(ids.as_slice(), &self.device)?;
+        let positions = steps
+            .iter()
+            .map(|s| dec.positions.narrow(0, s.cache.len, 1))
+            .collect::<Result<Vec<_>>>()?;
+        // Streams lie along the batch dimension: `[n, 1, d]`.
+        let mut x =
+            (dec.token_embedding.rows(&ids)? + Tensor::cat(&positions, 0)?)?.reshape((n, 1, d))?;
+        for (layer, block) in dec.blocks.iter().enumerate() {
+            let h = block.self_attn_ln.forward(&x)?;
+            let (q, k, v) = block.self_attn.project_qkv(&h)?;
+            let mixed = steps
+                .iter_mut()
+                .enumerate()
+                .map(|(i, s)| {
+                    let kv = &mut s.cache.layers[layer];
+                    let offset = kv.current_seq_len();
+                    let (k, v) = kv.append(&k.narrow(0, i, 1)?, &v.narrow(0, i, 1)?)?;
+                    block
+                        .self_attn
+                        .mix(&q.narrow(0, i, 1)?, &k, &v, Some(offset))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            x = (&x + Tensor::cat(&mixed, 0)?.apply(&block.self_attn.out)?)?;
+
+            let (attn, ln) = block
+                .cross_attn
+                .as_ref()
+                .expect("decoder blocks have cross-attention");
+            let q = attn.q.forward(&ln.forward(&x)?)?;
+            let mixed = steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let (cross_k, cross_v) = &s.cross.layers[layer];
+                    attn.mix(&q.narrow(0, i, 1)?, cross_k, cross_v, None)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            x = (&x + Tensor::cat(&mixed, 0)?.apply(&attn.out)?)?;
+            x = (&x + block.mlp(&x)?)?;
+        }
+        for s in steps.iter_mut() {
+            s.cache.len += 1;
+        }
+        self.logits(&dec.ln.forward(&x)?)?
+            .reshape((n, self.config.vocab_size))?
+            .to_vec2()
     }
 
     /// Output projection (tied to the token embedding): `[b, m, d]` → `[b, m, vocab]` f32.

@@ -42,7 +42,13 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     // candle decides how finely to split its kernels from RAYON_NUM_THREADS; each job
     // runs inside its worker's own pool of this size.
     configure_threads(Some(threads_per_job));
-    tracing::info!(cpus, workers, threads_per_job, "CPU plan");
+    tracing::info!(
+        cpus,
+        workers,
+        threads_per_job,
+        streams_per_worker = args.streams_per_worker,
+        "CPU plan"
+    );
     let config = ServeConfig {
         host: args.host,
         port: args.port,
@@ -50,6 +56,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         scheduler: SchedulerConfig {
             workers,
             threads_per_job,
+            streams_per_worker: usize::from(args.streams_per_worker),
             queue_size: args.queue_size,
         },
         limits: Limits {

@@ -8,7 +8,8 @@ use super::AppState;
 use crate::scheduler::Admission;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
-use stt_engine::{audio, transcribe_pcm, Hooks, TranscribeOptions, Transcript, WhisperModel};
+use stt_engine::decoding::{transcribe_pcm_with, Stepper};
+use stt_engine::{audio, Hooks, TranscribeOptions, Transcript, WhisperModel};
 
 /// What a finished transcription hands back to the route that renders it.
 pub struct JobOutput {
@@ -29,9 +30,21 @@ pub async fn transcribe_upload(
     let limit_s = limits.request_timeout.as_secs();
     let result = engine
         .scheduler
-        .run(admission, limits.request_timeout, move |model, cancel| {
-            run_job(model, cancel, file, &options, limits.max_duration_s)
-        })
+        .run(
+            admission,
+            limits.request_timeout,
+            move |model, cancel, stepper| async move {
+                run_job(
+                    &model,
+                    &cancel,
+                    &stepper,
+                    file,
+                    &options,
+                    limits.max_duration_s,
+                )
+                .await
+            },
+        )
         .await;
     match result {
         Ok(outcome) => {
@@ -57,10 +70,11 @@ pub async fn transcribe_upload(
     }
 }
 
-/// Runs on a worker thread.
-fn run_job(
+/// Runs on a worker thread, decoder steps batched with the worker's other jobs.
+async fn run_job(
     model: &WhisperModel,
     cancel: &AtomicBool,
+    stepper: &Stepper,
     file: UploadedFile,
     options: &TranscribeOptions,
     max_duration_s: f64,
@@ -83,7 +97,15 @@ fn run_job(
         progress: None,
         cancel: Some(cancel),
     };
-    let transcript = transcribe_pcm(model, &decoded.pcm_16k, decoded.duration_s, options, hooks)?;
+    let transcript = transcribe_pcm_with(
+        model,
+        &decoded.pcm_16k,
+        decoded.duration_s,
+        options,
+        hooks,
+        stepper,
+    )
+    .await?;
     Ok(JobOutput {
         transcript,
         transcription_s: started.elapsed().as_secs_f64(),

@@ -8,8 +8,8 @@
 
 use crate::scheduler::JobError;
 use prometheus::{
-    Counter, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts,
-    Registry, TextEncoder,
+    Counter, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    Opts, Registry, TextEncoder,
 };
 use stt_engine::Task;
 
@@ -36,6 +36,8 @@ pub struct Metrics {
     workers_busy: IntGauge,
     workers: IntGauge,
     in_flight: IntGauge,
+    decoder_steps: IntCounter,
+    decoder_step_streams: IntCounter,
     ready: IntGauge,
     audio_seconds: Counter,
     real_time_factor: Histogram,
@@ -50,6 +52,9 @@ pub struct SchedulerGauges {
     pub busy: usize,
     pub workers: usize,
     pub in_flight: usize,
+    /// Batched decoder steps run so far, and the stream steps inside them.
+    pub decoder_steps: u64,
+    pub decoder_step_streams: u64,
 }
 
 fn register<T: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: T) -> T {
@@ -121,11 +126,27 @@ impl Metrics {
             ),
             workers_busy: register(
                 r,
-                IntGauge::new("stt_workers_busy", "Workers running a job").expect("valid"),
+                IntGauge::new("stt_workers_busy", "Requests being transcribed").expect("valid"),
             ),
             workers: register(
                 r,
                 IntGauge::new("stt_workers", "Inference workers").expect("valid"),
+            ),
+            decoder_steps: register(
+                r,
+                IntCounter::new(
+                    "stt_decoder_steps_total",
+                    "Decoder steps run, each for one or more requests batched together",
+                )
+                .expect("valid"),
+            ),
+            decoder_step_streams: register(
+                r,
+                IntCounter::new(
+                    "stt_decoder_step_streams_total",
+                    "Request tokens decoded; divided by stt_decoder_steps_total: mean batch size",
+                )
+                .expect("valid"),
             ),
             in_flight: register(
                 r,
@@ -251,6 +272,13 @@ impl Metrics {
             self.workers_busy.set(g.busy as i64);
             self.workers.set(g.workers as i64);
             self.in_flight.set(g.in_flight as i64);
+            // Counters only move forward: add what the workers ran since the last scrape.
+            for (counter, total) in [
+                (&self.decoder_steps, g.decoder_steps),
+                (&self.decoder_step_streams, g.decoder_step_streams),
+            ] {
+                counter.inc_by(total.saturating_sub(counter.get()));
+            }
         }
         let mut out = Vec::new();
         // Encoding into a Vec cannot fail for well-formed metrics.
@@ -281,6 +309,8 @@ mod tests {
             busy: 2,
             workers: 2,
             in_flight: 5,
+            decoder_steps: 10,
+            decoder_step_streams: 25,
         }));
         for name in [
             "stt_transcriptions_total{status=\"200\"} 1",
@@ -291,6 +321,8 @@ mod tests {
             "stt_http_request_duration_seconds_bucket",
             "stt_queue_depth 3",
             "stt_workers_busy 2",
+            "stt_decoder_steps_total 10",
+            "stt_decoder_step_streams_total 25",
             "stt_audio_seconds_processed_total 20",
             "stt_real_time_factor_bucket{le=\"0.1\"} 1",
             "stt_job_failures_total{reason=\"overloaded\"} 1",

@@ -27,7 +27,8 @@ use serde_json::json;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use stt_engine::{transcribe_pcm, Hooks, TranscribeOptions, WhisperModel};
+use stt_engine::decoding::transcribe_pcm_with;
+use stt_engine::{Hooks, TranscribeOptions, WhisperModel};
 use tower::ServiceBuilder;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -282,6 +283,8 @@ async fn metrics_text(State(state): State<SharedState>) -> Response {
         busy: e.scheduler.busy(),
         workers: e.scheduler.config().workers,
         in_flight: e.scheduler.in_flight(),
+        decoder_steps: e.scheduler.decoder_steps().steps,
+        decoder_step_streams: e.scheduler.decoder_steps().rows,
     });
     (
         [(
@@ -338,14 +341,19 @@ async fn warm_up(engine: &Engine) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("warm-up: {e}"))?;
     engine
         .scheduler
-        .run(admission, Duration::from_secs(600), |model, cancel| {
-            let silence = vec![0.0f32; 16_000];
-            let hooks = Hooks {
-                progress: None,
-                cancel: Some(cancel),
-            };
-            transcribe_pcm(model, &silence, 1.0, &TranscribeOptions::default(), hooks)
-        })
+        .run(
+            admission,
+            Duration::from_secs(600),
+            |model, cancel, stepper| async move {
+                let silence = vec![0.0f32; 16_000];
+                let hooks = Hooks {
+                    progress: None,
+                    cancel: Some(&cancel),
+                };
+                let options = TranscribeOptions::default();
+                transcribe_pcm_with(&model, &silence, 1.0, &options, hooks, &stepper).await
+            },
+        )
         .await
         .map_err(|e| anyhow::anyhow!("warm-up: {e}"))?
         .context("warm-up transcription failed")?;

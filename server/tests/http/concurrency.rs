@@ -1,5 +1,6 @@
-//! Many requests at once: each gets its own transcript, a full queue answers 503 with
-//! `Retry-After` at once, and a client that hangs up frees its worker.
+//! Many requests at once: each gets its own transcript, requests waiting for one worker
+//! are decoded together with transcripts identical to one-at-a-time, a full queue
+//! answers 503 with `Retry-After` at once, and a client that hangs up frees its worker.
 
 use crate::support::*;
 use std::sync::{Arc, Barrier};
@@ -49,6 +50,80 @@ fn concurrent_requests_get_their_own_correct_transcripts() {
         }
     }
     assert!(problems.is_empty(), "wrong transcripts: {problems:#?}");
+    server.assert_healthy();
+}
+
+#[test]
+fn a_backlog_on_one_worker_is_decoded_together_with_unchanged_transcripts() {
+    let mut server = Server::start(
+        &[
+            "--workers",
+            "1",
+            "--threads-per-job",
+            "1",
+            "--streams-per-worker",
+            "4",
+        ],
+        &[],
+    );
+    let clips: Vec<_> = librispeech_clips().into_iter().take(6).collect();
+    assert_eq!(clips.len(), 6);
+    let url = server.url("/transcriptions");
+    let transcribe = |clip: &serde_json::Value| {
+        let reply = post_form(&url, Form::audio(clip, "en-US"));
+        assert_eq!(reply.status, 200, "{}: {}", clip["path"], reply.body);
+        reply.json()["original_text"].as_str().unwrap().to_string()
+    };
+    let steps = |server: &Server| {
+        (
+            server.metric("stt_decoder_steps_total").unwrap(),
+            server.metric("stt_decoder_step_streams_total").unwrap(),
+        )
+    };
+    let alone: Vec<String> = clips.iter().map(|c| transcribe(c)).collect();
+    let (steps_alone, streams_alone) = steps(&server);
+    assert_eq!(
+        steps_alone, streams_alone,
+        "one request at a time: one stream per step"
+    );
+
+    let barrier = Barrier::new(clips.len());
+    let together: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = clips
+            .iter()
+            .map(|clip| {
+                let (barrier, transcribe) = (&barrier, &transcribe);
+                scope.spawn(move || {
+                    barrier.wait();
+                    transcribe(clip)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let (steps_all, streams_all) = steps(&server);
+    let (steps, streams) = (steps_all - steps_alone, streams_all - streams_alone);
+    let mean_batch = streams / steps;
+    eprintln!("{streams} request tokens in {steps} decoder steps: {mean_batch:.2} per step");
+    assert!(
+        mean_batch > 1.5,
+        "six requests on one worker should share decoder steps ({mean_batch:.2} per step)"
+    );
+    for ((clip, alone), together) in clips.iter().zip(&alone).zip(&together) {
+        assert_eq!(
+            alone, together,
+            "{}: batching changed the transcript",
+            clip["path"]
+        );
+    }
+    // Scored over all six: one short clip alone can miss two of its eight words.
+    let references: Vec<&str> = clips
+        .iter()
+        .map(|c| c["reference"].as_str().unwrap())
+        .collect();
+    let corpus_wer = wer(&references.join(" "), &together.join(" "));
+    eprintln!("WER of the batched transcripts: {corpus_wer:.3}");
+    assert!(corpus_wer < 0.15, "WER {corpus_wer:.3}: {together:?}");
     server.assert_healthy();
 }
 
