@@ -268,14 +268,15 @@ impl<C: StepModel + Send + Sync + 'static> Scheduler<C> {
             let output: Rc<RefCell<Option<T>>> = Rc::default();
             let written = Rc::clone(&output);
             let end: JobEnd = Box::new(move |how| {
-                // Dropped here: the place frees only when the work stops.
-                let _admission = admission;
                 counters.busy.fetch_sub(1, Ordering::Relaxed);
                 record_duration(&counters.mean_job_ms, started.elapsed());
                 let result = match how {
                     StreamEnd::Finished => output.take().ok_or(JobError::Stopped),
                     StreamEnd::Panicked(message) => Err(JobError::Panicked(message)),
                 };
+                // The place frees only when the work stops, and before the caller hears
+                // of it: whoever reads `in_flight` after the reply sees it free.
+                drop(admission);
                 let _ = reply.send(result);
             });
             let context = Arc::clone(context);
