@@ -124,9 +124,12 @@ fn batched(
     net: &stt_engine::whisper::WhisperNetwork,
     mel: &Tensor,
 ) {
-    let cross = net
-        .cross_attention_cache(&net.encode(mel).unwrap())
-        .unwrap();
+    // Each stream gets its own copy of the cross-attention keys/values, as in serving:
+    // shared ones would stay in cache and flatter the batch.
+    let audio = net.encode(mel).unwrap();
+    let crosses: Vec<_> = (0..8)
+        .map(|_| net.cross_attention_cache(&audio).unwrap())
+        .collect();
     let prompt = Tensor::new(&[[50257u32; 32]], &Device::Cpu).unwrap();
     let mut group = c.benchmark_group(format!("decoder_steps_batched/{variant}"));
     for n in [1usize, 2, 4, 8] {
@@ -136,17 +139,18 @@ fn batched(
                 let mut done = 0;
                 while done < iters {
                     let mut caches: Vec<_> = (0..n).map(|_| net.new_decoder_cache()).collect();
-                    for cache in &mut caches {
-                        net.decode(&prompt, cache, &cross).unwrap();
+                    for (cache, cross) in caches.iter_mut().zip(&crosses) {
+                        net.decode(&prompt, cache, cross).unwrap();
                     }
                     let steps = (iters - done).min(200);
                     let start = std::time::Instant::now();
                     for _ in 0..steps {
                         let mut inputs: Vec<StepInput> = caches
                             .iter_mut()
-                            .map(|cache| StepInput {
+                            .zip(&crosses)
+                            .map(|(cache, cross)| StepInput {
                                 cache,
-                                cross: &cross,
+                                cross,
                                 token: 440,
                             })
                             .collect();

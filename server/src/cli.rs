@@ -175,7 +175,7 @@ pub struct ServeArgs {
     #[arg(long, env = "STT_THREADS_PER_JOB")]
     pub threads_per_job: Option<usize>,
     /// Requests one worker decodes together when a backlog builds up (1: one at a time)
-    #[arg(long, env = "STT_STREAMS_PER_WORKER", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, env = "STT_STREAMS_PER_WORKER", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub streams_per_worker: u16,
     /// Requests that may wait for a worker; beyond that the answer is 503 + Retry-After
     #[arg(long, env = "STT_QUEUE_SIZE", default_value_t = 128)]

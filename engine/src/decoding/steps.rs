@@ -1,8 +1,9 @@
 //! Decoder steps of several transcriptions run together.
 //!
-//! A single decoder step of a small Whisper model is bound by reading its weights
-//! (tiny.en's output projection alone is 40 MB of f16), so feeding one token to each of
-//! four streams costs little more than feeding one. The decoding loops are written as
+//! A decoder step of a small Whisper model is bound by reading memory: the weights
+//! (tiny.en's output projection alone is 40 MB of f16), read once however many streams
+//! share the step, and each stream's own cross-attention keys and values. Four streams
+//! in one step cost about 3.1 times one (BENCHMARKS.md). The decoding loops are written as
 //! async functions that await each step through a [`Stepper`]; a [`StreamBatcher`] polls
 //! several of them on one thread, and when every stream is waiting for its next token
 //! it runs all their steps in one [`WhisperNetwork::decode_steps`] call.
