@@ -34,6 +34,22 @@ fn tune_allocator() {
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10) };
 }
 
+/// A server's panics are caught per request (the client gets an error); they go to the
+/// log as one event in its format, with the request's id when a job panicked, instead
+/// of raw text on stderr.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let backtrace = std::backtrace::Backtrace::capture();
+        let thread = std::thread::current();
+        let thread = thread.name().unwrap_or("unnamed");
+        if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+            tracing::error!(thread, %backtrace, "panic: {info}");
+        } else {
+            tracing::error!(thread, "panic: {info}");
+        }
+    }));
+}
+
 fn main() -> ExitCode {
     tune_allocator();
     let args = cli::Cli::parse();
@@ -54,6 +70,9 @@ fn main() -> ExitCode {
         logs.json().init();
     } else {
         logs.init();
+    }
+    if matches!(args.command, cli::Command::Serve(_)) {
+        log_panics();
     }
     let result = match args.command {
         cli::Command::Transcribe(t) => commands::transcribe::run(t),

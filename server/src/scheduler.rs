@@ -33,6 +33,7 @@ use std::sync::{mpsc, Arc, Mutex, TryLockError};
 use std::time::{Duration, Instant};
 use stt_engine::decoding::{BatchStats, StepModel, Stepper, StreamBatcher, StreamEnd};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore, TryAcquireError};
+use tracing::Instrument;
 
 /// Sizes of the worker pool and the queue in front of it.
 #[derive(Debug, Clone, Copy)]
@@ -251,6 +252,8 @@ impl<C: StepModel + Send + Sync + 'static> Scheduler<C> {
         F: FnOnce(Arc<C>, Arc<AtomicBool>, Stepper) -> Fut + Send + 'static,
         Fut: Future<Output = T> + 'static,
     {
+        // The job's logs (and a panic's) carry the request's span, on whichever worker.
+        let span = tracing::Span::current();
         let cancel = Arc::new(AtomicBool::new(false));
         let mut guard = CancelOnDrop {
             flag: Arc::clone(&cancel),
@@ -280,14 +283,17 @@ impl<C: StepModel + Send + Sync + 'static> Scheduler<C> {
                 let _ = reply.send(result);
             });
             let context = Arc::clone(context);
-            batcher.add(end, move |stepper| async move {
-                // Taken into a batch behind a running stream, it starts only when polled:
-                // its client may have gone by then.
-                if cancel.load(Ordering::Relaxed) {
-                    return;
+            batcher.add(end, move |stepper| {
+                async move {
+                    // Taken into a batch behind a running stream, it starts only when
+                    // polled: its client may have gone by then.
+                    if cancel.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let value = job(context, cancel, stepper).await;
+                    *written.borrow_mut() = Some(value);
                 }
-                let value = job(context, cancel, stepper).await;
-                *written.borrow_mut() = Some(value);
+                .instrument(span)
             });
         });
         self.counters.queued.fetch_add(1, Ordering::Relaxed);

@@ -103,3 +103,49 @@ fn every_odd_clip_gets_the_right_status_and_the_server_stays_up() {
         "no internal errors"
     );
 }
+
+/// A WAV header claiming 0 samples per second makes the demuxer panic inside its own code.
+/// The client gets a 400 with a reason; the panic reaches the log as one event in the
+/// configured format, tagged with the request's id, not as raw text on stderr.
+#[test]
+fn a_decoder_panic_is_a_400_and_one_log_event_with_the_request_id() {
+    let mut server = Server::start(&[], &[("STT_LOG_FORMAT", "json"), ("RUST_BACKTRACE", "0")]);
+    let samples = vec![0u8; 3200];
+    let mut wav = b"RIFF".to_vec();
+    wav.extend_from_slice(&(36 + samples.len() as u32).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    for field in [
+        16u32.to_le_bytes().as_slice(),
+        &1u16.to_le_bytes(),
+        &1u16.to_le_bytes(),
+    ] {
+        wav.extend_from_slice(field);
+    }
+    wav.extend_from_slice(&0u32.to_le_bytes()); // sample rate
+    wav.extend_from_slice(&0u32.to_le_bytes()); // byte rate
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&(samples.len() as u32).to_le_bytes());
+    wav.extend_from_slice(&samples);
+
+    let form = Form::new().file("audio_file", "rate0.wav", Some("audio/wav"), &wav);
+    let reply = post_form(&server.url("/transcriptions"), form);
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(reply.detail().contains("rate0.wav"), "{}", reply.body);
+    let id = reply
+        .header("x-request-id")
+        .expect("a request id")
+        .to_string();
+    server.assert_healthy();
+
+    let log = server.log_text();
+    let panics: Vec<&str> = log.lines().filter(|l| l.contains("panic")).collect();
+    assert!(!panics.is_empty(), "the panic was not logged:\n{log}");
+    for line in panics {
+        let event: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not one JSON event ({e}): {line}"));
+        assert_eq!(event["level"], "ERROR", "{line}");
+        assert!(line.contains(&id), "no request id {id} in {line}");
+    }
+}
