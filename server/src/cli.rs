@@ -183,6 +183,10 @@ pub struct ServeArgs {
     /// Per-request time limit in seconds, queueing included (504 when it runs out)
     #[arg(long, env = "STT_REQUEST_TIMEOUT_S", default_value_t = 600)]
     pub request_timeout_s: u64,
+    /// Seconds an upload may send nothing before it is refused (408): a stalled client
+    /// must not hold a place that admitted requests need
+    #[arg(long, env = "STT_UPLOAD_IDLE_TIMEOUT_S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub upload_idle_timeout_s: u64,
     /// Largest upload accepted, in MiB (413 beyond, cut off while streaming)
     #[arg(long, env = "STT_MAX_FILE_SIZE_MB", default_value_t = 100)]
     pub max_file_size_mb: u64,

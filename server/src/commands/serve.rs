@@ -63,6 +63,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             max_file_bytes: args.max_file_size_mb.saturating_mul(1024 * 1024),
             max_duration_s: args.max_duration_minutes * 60.0,
             request_timeout: Duration::from_secs(args.request_timeout_s),
+            upload_idle: Duration::from_secs(args.upload_idle_timeout_s),
         },
         shutdown_grace: Duration::from_secs(args.shutdown_grace_s),
         environment: args.environment,

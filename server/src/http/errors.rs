@@ -50,6 +50,8 @@ pub enum ApiError {
         "the server is at capacity (all workers busy, queue full); retry after {retry_after_s} s"
     )]
     Overloaded { retry_after_s: u64 },
+    #[error("the upload stalled: no data arrived for {idle_s} s; send the file again")]
+    UploadStalled { idle_s: u64 },
     #[error("the request took longer than the time limit of {limit_s} s")]
     TimedOut { limit_s: u64 },
     #[error("internal error: {0}")]
@@ -86,6 +88,7 @@ impl ApiError {
             ApiError::NotReady | ApiError::Draining | ApiError::Overloaded { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            ApiError::UploadStalled { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::TimedOut { .. } => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -238,6 +241,7 @@ mod tests {
             ApiError::NotReady => 503,
             ApiError::Draining => 503,
             ApiError::Overloaded { .. } => 503,
+            ApiError::UploadStalled { .. } => 408,
             ApiError::TimedOut { .. } => 504,
             ApiError::Internal(_) => 500,
         }
@@ -270,6 +274,7 @@ mod tests {
             ApiError::NotReady,
             ApiError::Draining,
             ApiError::Overloaded { retry_after_s: 3 },
+            ApiError::UploadStalled { idle_s: 30 },
             ApiError::TimedOut { limit_s: 2 },
             ApiError::Internal("x".into()),
         ]

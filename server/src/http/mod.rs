@@ -55,6 +55,8 @@ pub struct Limits {
     pub max_duration_s: f64,
     /// From admission to answer, queue time included.
     pub request_timeout: Duration,
+    /// Longest silence of an upload's body while it is read.
+    pub upload_idle: Duration,
 }
 
 /// The loaded model behind its scheduler; exists once the model is warm.
@@ -467,6 +469,7 @@ mod tests {
                 max_file_bytes: 1024,
                 max_duration_s: 60.0,
                 request_timeout: Duration::from_secs(5),
+                upload_idle: Duration::from_secs(5),
             },
             "test".into(),
         ))

@@ -144,7 +144,7 @@ async fn handle(
             return Err(e.into());
         }
     };
-    let mut form = read_form(multipart, FILE_FIELD, state.limits.max_file_bytes).await?;
+    let mut form = read_form(multipart, FILE_FIELD, &state.limits).await?;
     let file = form
         .file
         .take()

@@ -4,9 +4,11 @@
 //! Small text fields (language, model, ...) are kept in memory with their own caps.
 
 use super::errors::ApiError;
+use super::Limits;
 use axum::extract::multipart::{Multipart, MultipartError};
 use std::collections::HashMap;
 use std::io::Write;
+use std::time::Duration;
 use tempfile::NamedTempFile;
 
 /// Extensions accepted for the audio part: the old service's list, plus the names
@@ -22,7 +24,7 @@ const MAX_TEXT_FIELD_BYTES: usize = 64 * 1024;
 /// More fields than this is not a client of this API.
 const MAX_FIELDS: usize = 64;
 /// How long a refused request's body is read and dropped before the refusal is sent.
-const DISCARD_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+const DISCARD_TIME: Duration = Duration::from_secs(2);
 
 /// The audio part, on disk.
 pub struct UploadedFile {
@@ -65,21 +67,45 @@ fn multipart_error(e: MultipartError) -> ApiError {
 pub async fn read_form(
     mut multipart: Multipart,
     file_field: &'static str,
-    max_file_bytes: u64,
+    limits: &Limits,
 ) -> Result<Form, ApiError> {
-    let result = read_fields(&mut multipart, file_field, max_file_bytes).await;
+    let max_file_bytes = limits.max_file_bytes;
+    let result = read_fields(
+        &mut multipart,
+        file_field,
+        max_file_bytes,
+        limits.upload_idle,
+    )
+    .await;
     if let Err(e) = &result {
-        if !matches!(e, ApiError::TooLarge { .. }) {
+        if !matches!(
+            e,
+            ApiError::TooLarge { .. } | ApiError::UploadStalled { .. }
+        ) {
             discard(multipart, max_file_bytes).await;
         }
     }
     result
 }
 
+/// The next piece of the body, or [`ApiError::UploadStalled`] if none comes within `idle`.
+async fn within<T>(
+    idle: Duration,
+    next: impl std::future::Future<Output = Result<T, MultipartError>>,
+) -> Result<T, ApiError> {
+    match tokio::time::timeout(idle, next).await {
+        Ok(piece) => piece.map_err(multipart_error),
+        Err(_) => Err(ApiError::UploadStalled {
+            idle_s: idle.as_secs(),
+        }),
+    }
+}
+
 async fn read_fields(
     multipart: &mut Multipart,
     file_field: &'static str,
     max_file_bytes: u64,
+    idle: Duration,
 ) -> Result<Form, ApiError> {
     let limit_mb = max_file_bytes / (1024 * 1024);
     let mut form = Form {
@@ -89,7 +115,7 @@ async fn read_fields(
     let mut field_count = 0;
     // Other file parts are skipped, but count against the same size limit.
     let mut skipped_bytes = 0u64;
-    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+    while let Some(mut field) = within(idle, multipart.next_field()).await? {
         field_count += 1;
         if field_count > MAX_FIELDS {
             return Err(ApiError::BadRequest(format!(
@@ -109,7 +135,7 @@ async fn read_fields(
             let mut temp = NamedTempFile::with_prefix("stt-upload-")
                 .map_err(|e| ApiError::Internal(format!("cannot create a temporary file: {e}")))?;
             let mut size_bytes = 0u64;
-            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            while let Some(chunk) = within(idle, field.chunk()).await? {
                 size_bytes += chunk.len() as u64;
                 if size_bytes > max_file_bytes {
                     // Returning drops the stream: the rest of the body is never read.
@@ -129,7 +155,7 @@ async fn read_fields(
                 size_bytes,
             });
         } else if field.file_name().is_some() {
-            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            while let Some(chunk) = within(idle, field.chunk()).await? {
                 skipped_bytes += chunk.len() as u64;
                 if skipped_bytes > max_file_bytes {
                     return Err(ApiError::TooLarge { limit_mb });
@@ -137,7 +163,7 @@ async fn read_fields(
             }
         } else {
             let mut value = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            while let Some(chunk) = within(idle, field.chunk()).await? {
                 value.extend_from_slice(&chunk);
                 if value.len() > MAX_TEXT_FIELD_BYTES {
                     return Err(ApiError::BadRequest(format!(

@@ -1,5 +1,6 @@
 //! Size, duration and time limits: 413 while the upload streams, 413 after decoding,
-//! 504 when the time limit runs out (and the worker is free again soon after).
+//! 408 for an upload that stalls, 504 when the time limit runs out (and the worker is
+//! free again soon after).
 
 use crate::support::*;
 use std::time::{Duration, Instant};
@@ -113,5 +114,49 @@ fn the_time_limit_answers_504_and_frees_the_worker() {
         server.metric("stt_job_failures_total{reason=\"timed_out\"}"),
         Some(1.0)
     );
+    server.assert_healthy();
+}
+
+#[test]
+fn a_stalled_upload_gets_408_and_gives_its_place_back() {
+    // One place in all (one worker, no queue): while the stalled upload holds it, every
+    // other request is refused, so the 200 below shows the place came back.
+    let mut server = Server::start(
+        &["--workers", "1", "--queue-size", "0"],
+        &[("STT_UPLOAD_IDLE_TIMEOUT_S", "2")],
+    );
+    let boundary = "stall-boundary";
+    let part_head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"audio_file\"; filename=\"slow.wav\"\r\nContent-Type: audio/wav\r\n\r\n"
+    );
+    let head = format!(
+        "POST /transcriptions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 1000000\r\n\r\n"
+    );
+    let mut body_start = part_head.into_bytes();
+    body_start.extend(std::iter::repeat_n(0u8, 4096));
+    let started = Instant::now();
+    let mut stream = raw_request(server.port, &head, &body_start);
+    std::thread::sleep(Duration::from_millis(500));
+    let short = clip("librispeech/icefall_testwav_1221-135766-0002.wav");
+    let refused = post_form(&server.url("/transcriptions"), Form::audio(short, "en-US"));
+    assert_eq!(
+        refused.status, 503,
+        "the stalled upload holds the only place"
+    );
+
+    let answer = read_raw_answer(&mut stream, Duration::from_secs(20));
+    let waited = started.elapsed();
+    assert!(
+        answer.starts_with("HTTP/1.1 408"),
+        "expected 408, got: {answer:?}"
+    );
+    assert!(answer.contains("stalled"), "the detail says why: {answer}");
+    assert!(
+        waited >= Duration::from_secs(2) && waited < Duration::from_secs(10),
+        "answered after {waited:?} with a 2 s idle limit"
+    );
+    drop(stream);
+    let reply = post_form(&server.url("/transcriptions"), Form::audio(short, "en-US"));
+    assert_eq!(reply.status, 200, "{}", reply.body);
     server.assert_healthy();
 }
