@@ -99,7 +99,7 @@ pub struct BenchArgs {
     #[arg(long, short = 't')]
     pub threads: Option<usize>,
     /// Timed runs per file; the median is reported
-    #[arg(long, default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub runs: usize,
     /// Untimed runs per file before timing
     #[arg(long, default_value_t = 1)]
@@ -169,10 +169,10 @@ pub struct ServeArgs {
     pub model: Option<String>,
     /// Transcriptions run at the same time (default: the CPUs this process may use,
     /// cgroup CPU limit included)
-    #[arg(long, env = "STT_WORKERS")]
+    #[arg(long, env = "STT_WORKERS", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub workers: Option<usize>,
     /// CPU threads each transcription uses (default: CPUs / workers)
-    #[arg(long, env = "STT_THREADS_PER_JOB")]
+    #[arg(long, env = "STT_THREADS_PER_JOB", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub threads_per_job: Option<usize>,
     /// Requests one worker decodes together when a backlog builds up (1: one at a time)
     #[arg(long, env = "STT_STREAMS_PER_WORKER", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -185,7 +185,7 @@ pub struct ServeArgs {
     pub request_timeout_s: u64,
     /// Seconds an upload may send nothing before it is refused (408): a stalled client
     /// must not hold a place that admitted requests need
-    #[arg(long, env = "STT_UPLOAD_IDLE_TIMEOUT_S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "STT_UPLOAD_IDLE_TIMEOUT_S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub upload_idle_timeout_s: u64,
     /// Largest upload accepted, in MiB (413 beyond, cut off while streaming)
     #[arg(long, env = "STT_MAX_FILE_SIZE_MB", default_value_t = 100)]

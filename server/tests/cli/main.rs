@@ -9,6 +9,7 @@ mod bench;
 mod output_formats;
 mod quantized;
 mod reference_tokens;
+mod serve_flags;
 mod support;
 mod translation;
 mod vad;
