@@ -166,19 +166,9 @@ impl Attention {
             .contiguous()
     }
 
-    /// Attention of `q` over `k`, `v`, all `[b, t, d]`; with `causal_offset`, query `i`
-    /// sees keys `0..=causal_offset + i` only. Projects the result with `out`.
-    fn attend(
-        &self,
-        q: &Tensor,
-        k: &Tensor,
-        v: &Tensor,
-        causal_offset: Option<usize>,
-    ) -> Result<Tensor> {
-        self.mix(q, k, v, causal_offset)?.apply(&self.out)
-    }
-
-    /// [`Self::attend`] without the output projection.
+    /// Attention of `q` over `k`, `v`, all `[b, t, d]`, before the output projection
+    /// (callers apply `out`, once per batch of streams); with `causal_offset`, query `i`
+    /// sees keys `0..=causal_offset + i` only.
     fn mix(
         &self,
         q: &Tensor,
@@ -237,14 +227,14 @@ impl Attention {
 
     fn self_attend(&self, x: &Tensor) -> Result<Tensor> {
         let (q, k, v) = self.project_qkv(x)?;
-        self.attend(&q, &k, &v, None)
+        self.mix(&q, &k, &v, None)?.apply(&self.out)
     }
 
     fn self_attend_cached(&self, x: &Tensor, cache: &mut KvCache) -> Result<Tensor> {
         let offset = cache.current_seq_len();
         let (q, k, v) = self.project_qkv(x)?;
         let (k, v) = cache.append(&k, &v)?;
-        self.attend(&q, &k, &v, Some(offset))
+        self.mix(&q, &k, &v, Some(offset))?.apply(&self.out)
     }
 
     fn project_kv(&self, audio: &Tensor) -> Result<(Tensor, Tensor)> {
@@ -521,7 +511,7 @@ impl WhisperNetwork {
                 .as_ref()
                 .expect("decoder blocks have cross-attention");
             let q = attn.q.forward(&ln.forward(&x)?)?;
-            x = (&x + attn.attend(&q, cross_k, cross_v, None)?)?;
+            x = (&x + attn.mix(&q, cross_k, cross_v, None)?.apply(&attn.out)?)?;
             x = (&x + block.mlp(&x)?)?;
         }
         cache.len += n;
