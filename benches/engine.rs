@@ -23,9 +23,6 @@ use stt_engine::whisper::mel::log_mel_spectrogram;
 use stt_engine::whisper::network::StepInput;
 use stt_engine::WhisperModel;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn installed(name: &str) -> Option<PathBuf> {
     let dir = ModelStore::from_env().ok()?.resolve(name).ok()?.dir;
     Some(dir)

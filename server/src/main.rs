@@ -14,26 +14,6 @@ mod subtitles;
 use clap::Parser;
 use std::process::ExitCode;
 
-// Inference allocates and frees large activation buffers on every layer; glibc's malloc
-// returns them to the kernel each time and pays page faults to get them back.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// `mi_option_purge_delay` (index 15 in mimalloc v2 and v3; libmimalloc-sys names no
-/// constant for it).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Returns freed pages to the kernel after 10 ms instead of mimalloc v3's 1 s: with two
-/// busy workers the server's peak memory was 330-347 MB with 1 s and 262-267 MB with 10 ms,
-/// at no measurable cost in speed (BENCHMARKS.md). `MIMALLOC_PURGE_DELAY` still wins.
-fn tune_allocator() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
-        return;
-    }
-    // SAFETY: a plain option setter of the linked allocator, called before any thread starts.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10) };
-}
-
 /// A server's panics are caught per request (the client gets an error); they go to the
 /// log as one event in its format, with the request's id when a job panicked, instead
 /// of raw text on stderr.
@@ -51,7 +31,6 @@ fn log_panics() {
 }
 
 fn main() -> ExitCode {
-    tune_allocator();
     let args = cli::Cli::parse();
     // A server logs its requests by default; the CLI stays quiet unless asked.
     let default_filter = match args.command {

@@ -12,6 +12,7 @@
 
 use super::mapped::HalfMatrix;
 use super::shared::{isa, matmul, Isa, Operand, OutPtr};
+use super::vector_math::gelu_erf_in_place;
 use candle_core::{
     bail, CpuStorage, CustomOp1, CustomOp3, DType, Layout, Module, Result, Shape, Tensor,
 };
@@ -19,9 +20,10 @@ use gemm::Parallelism;
 use half::f16;
 use half::slice::HalfFloatSliceExt;
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// At most this many input rows take the weight-streaming path.
-const STREAMING_MAX_ROWS: usize = 8;
+pub(super) const STREAMING_MAX_ROWS: usize = 8;
 /// Input rows handled together per pass over a weight row.
 const ROW_GROUP: usize = 4;
 /// Output columns per parallel task on the streaming path.
@@ -87,30 +89,33 @@ impl PackedWeight {
             Self::Int8 { codes, scales } => {
                 let (n, k) = codes.dims2()?;
                 let ids = ids.to_vec1::<u32>()?;
-                let (codes_storage, codes_layout) = codes.storage_and_layout();
-                let (scales_storage, scales_layout) = scales.storage_and_layout();
-                let (
-                    candle_core::Storage::Cpu(CpuStorage::U8(bytes)),
-                    candle_core::Storage::Cpu(CpuStorage::F32(s)),
-                ) = (&*codes_storage, &*scales_storage)
-                else {
-                    bail!("int8 weight: unexpected storage")
-                };
-                let bytes = contiguous(bytes, codes_layout, "codes")?;
-                let s = contiguous(s, scales_layout, "scales")?;
-                let mut out = Vec::with_capacity(ids.len() * k);
-                for &id in &ids {
-                    let id = id as usize;
-                    if id >= n {
-                        bail!("row {id} out of range ({n} rows)")
+                let out = with_int8(codes, scales, |codes, s| {
+                    let mut out = Vec::with_capacity(ids.len() * k);
+                    for &id in &ids {
+                        let id = id as usize;
+                        if id >= n {
+                            bail!("row {id} out of range ({n} rows)")
+                        }
+                        out.extend(
+                            codes[id * k..(id + 1) * k]
+                                .iter()
+                                .map(|&q| q as f32 * s[id]),
+                        );
                     }
-                    out.extend(
-                        bytes[id * k..(id + 1) * k]
-                            .iter()
-                            .map(|&b| b as i8 as f32 * s[id]),
-                    );
-                }
+                    Ok(out)
+                })??;
                 Tensor::from_vec(out, (ids.len(), k), codes.device())
+            }
+        }
+    }
+
+    /// The whole matrix as f32 `[out, in]`, for products with many input rows.
+    pub(super) fn widened(&self) -> Result<Vec<f32>> {
+        match self {
+            Self::F16(w) => Ok(widen_f16(w.as_slice())),
+            Self::Int8 { codes, scales } => {
+                let (_, k) = codes.dims2()?;
+                with_int8(codes, scales, |codes, s| widen_int8(codes, s, k))
             }
         }
     }
@@ -124,17 +129,44 @@ impl PackedWeight {
     }
 }
 
-/// A linear layer over a [`PackedWeight`] on the CPU; bias f32 `[out]`.
+/// A linear layer over a [`PackedWeight`] on the CPU; bias f32 `[out]`, optionally
+/// followed by GELU. Bias and activation are applied to the product's own buffer, so a
+/// layer allocates its output once (an encoder MLP's is 9 MB per window).
 #[derive(Clone)]
 pub struct PackedLinear {
     weight: PackedWeight,
-    bias: Option<Tensor>,
+    bias: Option<Arc<[f32]>>,
+    gelu: bool,
 }
 
 impl PackedLinear {
     pub fn new(weight: PackedWeight, bias: Option<Tensor>) -> Result<Self> {
-        let bias = bias.map(|b| b.to_dtype(DType::F32)).transpose()?;
-        Ok(Self { weight, bias })
+        let (n, _) = weight.dims()?;
+        let bias = match bias {
+            Some(b) if b.dims1()? != n => bail!(
+                "PackedLinear: bias has {} values, weight {n} rows",
+                b.dims1()?
+            ),
+            Some(b) => Some(b.to_dtype(DType::F32)?.to_vec1::<f32>()?.into()),
+            None => None,
+        };
+        Ok(Self {
+            weight,
+            bias,
+            gelu: false,
+        })
+    }
+
+    /// The same layer followed by the exact (erf) GELU.
+    pub fn with_gelu(self) -> Self {
+        Self { gelu: true, ..self }
+    }
+
+    pub(super) fn epilogue(&self) -> Epilogue<'_> {
+        Epilogue {
+            bias: self.bias.as_deref(),
+            gelu: self.gelu,
+        }
     }
 
     pub fn weight(&self) -> &PackedWeight {
@@ -154,23 +186,73 @@ impl Module for PackedLinear {
         }
         let rows: usize = lead.iter().product();
         let x2 = x.to_dtype(DType::F32)?.reshape((rows, k))?.contiguous()?;
-        let mut y = match &self.weight {
+        let epilogue = self.epilogue();
+        let y = match &self.weight {
             PackedWeight::F16(w) => x2.apply_op1_no_bwd(&HalfMatmul {
                 w: w.as_slice(),
                 n,
                 k,
+                epilogue,
             })?,
             PackedWeight::Int8 { codes, scales } => {
-                x2.apply_op3_no_bwd(codes, scales, &Int8Matmul)?
+                x2.apply_op3_no_bwd(codes, scales, &Int8Matmul { epilogue })?
             }
         };
-        if let Some(b) = &self.bias {
-            y = y.broadcast_add(b)?;
-        }
         let mut out_dims = lead.to_vec();
         out_dims.push(n);
         y.reshape(out_dims)
     }
+}
+
+/// What follows the product, in place on its `[m, n]` output: `+ bias`, then GELU.
+#[derive(Clone, Copy)]
+pub(super) struct Epilogue<'a> {
+    bias: Option<&'a [f32]>,
+    gelu: bool,
+}
+
+impl Epilogue<'_> {
+    pub(super) fn apply(self, y: &mut [f32], n: usize) {
+        let finish = |rows: &mut [f32]| {
+            if let Some(bias) = self.bias {
+                for row in rows.chunks_exact_mut(n) {
+                    for (v, b) in row.iter_mut().zip(bias) {
+                        *v += b;
+                    }
+                }
+            }
+            if self.gelu {
+                gelu_erf_in_place(rows);
+            }
+        };
+        // Whole rows per task, about 64k values each.
+        let rows_per_task = (1 << 16) / n.max(1) + 1;
+        if y.len() > rows_per_task * n {
+            y.par_chunks_mut(rows_per_task * n).for_each(finish);
+        } else {
+            finish(y);
+        }
+    }
+}
+
+/// Runs `f` on the int8 codes and per-row scales of an int8 weight, borrowed from their
+/// CPU storage.
+fn with_int8<R>(codes: &Tensor, scales: &Tensor, f: impl FnOnce(&[i8], &[f32]) -> R) -> Result<R> {
+    let (codes_storage, codes_layout) = codes.storage_and_layout();
+    let (scales_storage, scales_layout) = scales.storage_and_layout();
+    let (
+        candle_core::Storage::Cpu(CpuStorage::U8(bytes)),
+        candle_core::Storage::Cpu(CpuStorage::F32(s)),
+    ) = (&*codes_storage, &*scales_storage)
+    else {
+        bail!("int8 weight: unexpected storage")
+    };
+    let bytes = contiguous(bytes, codes_layout, "codes")?;
+    let s = contiguous(s, scales_layout, "scales")?;
+    // SAFETY: u8 and i8 have the same size and alignment; the bytes are two's complement
+    // int8 codes by construction (`models::quantize`).
+    let codes: &[i8] = unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast(), bytes.len()) };
+    Ok(f(codes, s))
 }
 
 fn contiguous<'a, T>(data: &'a [T], layout: &Layout, what: &str) -> Result<&'a [T]> {
@@ -185,6 +267,7 @@ struct HalfMatmul<'a> {
     w: &'a [f16],
     n: usize,
     k: usize,
+    epilogue: Epilogue<'a>,
 }
 
 impl CustomOp1 for HalfMatmul<'_> {
@@ -209,20 +292,19 @@ impl CustomOp1 for HalfMatmul<'_> {
         if m <= STREAMING_MAX_ROWS {
             streaming_matmul(x, w, None, &mut y, m, n, k);
         } else {
-            let mut wide = vec![0f32; w.len()];
-            wide.par_chunks_mut(1 << 16)
-                .zip(w.par_chunks(1 << 16))
-                .for_each(|(dst, src)| src.convert_to_f32_slice(dst));
-            widened_matmul(x, &wide, &mut y, m, n, k);
+            widened_matmul(x, &widen_f16(w), &mut y, m, n, k);
         }
+        self.epilogue.apply(&mut y, n);
         Ok((CpuStorage::F32(y), Shape::from((m, n))))
     }
 }
 
 /// `[m, k]` f32 × (`[n, k]` int8 codes × `[n]` scales) → `[m, n]` f32.
-struct Int8Matmul;
+struct Int8Matmul<'a> {
+    epilogue: Epilogue<'a>,
+}
 
-impl CustomOp3 for Int8Matmul {
+impl CustomOp3 for Int8Matmul<'_> {
     fn name(&self) -> &'static str {
         "stt-int8-matmul"
     }
@@ -257,23 +339,38 @@ impl CustomOp3 for Int8Matmul {
         if m <= STREAMING_MAX_ROWS {
             streaming_matmul(x, codes, Some(scales), &mut y, m, n, k);
         } else {
-            let mut wide = vec![0f32; codes.len()];
-            wide.par_chunks_mut(k)
-                .zip(codes.par_chunks(k))
-                .zip(scales.par_iter())
-                .for_each(|((dst, src), &s)| {
-                    for (d, &q) in dst.iter_mut().zip(src) {
-                        *d = q as f32 * s;
-                    }
-                });
-            widened_matmul(x, &wide, &mut y, m, n, k);
+            widened_matmul(x, &widen_int8(codes, scales, k), &mut y, m, n, k);
         }
+        self.epilogue.apply(&mut y, n);
         Ok((CpuStorage::F32(y), Shape::from((m, n))))
     }
 }
 
+/// The f16 matrix as f32 values, for the matrix kernel.
+fn widen_f16(w: &[f16]) -> Vec<f32> {
+    let mut wide = vec![0f32; w.len()];
+    wide.par_chunks_mut(1 << 16)
+        .zip(w.par_chunks(1 << 16))
+        .for_each(|(dst, src)| src.convert_to_f32_slice(dst));
+    wide
+}
+
+/// The int8 matrix (rows of `k` codes, one scale per row) as f32 values.
+fn widen_int8(codes: &[i8], scales: &[f32], k: usize) -> Vec<f32> {
+    let mut wide = vec![0f32; codes.len()];
+    wide.par_chunks_mut(k)
+        .zip(codes.par_chunks(k))
+        .zip(scales.par_iter())
+        .for_each(|((dst, src), &s)| {
+            for (d, &q) in dst.iter_mut().zip(src) {
+                *d = q as f32 * s;
+            }
+        });
+    wide
+}
+
 /// `y = x · wideᵀ` with the f32 matrix kernel.
-fn widened_matmul(x: &[f32], wide: &[f32], y: &mut [f32], m: usize, n: usize, k: usize) {
+pub(super) fn widened_matmul(x: &[f32], wide: &[f32], y: &mut [f32], m: usize, n: usize, k: usize) {
     let threads = rayon::current_num_threads();
     let parallelism = if threads > 1 && m * n * k >= 1 << 20 {
         Parallelism::Rayon(threads)
@@ -540,6 +637,14 @@ mod tests {
             candle_nn::Linear::new(w.to_dtype(DType::F32)?, Some(b.clone())).forward(&x)?;
         let diff = (ours - &theirs)?.abs()?.max_all()?.to_scalar::<f32>()?;
         assert!(diff < 1e-4, "f16 m={m} n={n} k={k}: {diff}");
+        let ours = PackedLinear::new(PackedWeight::f16(w.clone())?, Some(b.clone()))?
+            .with_gelu()
+            .forward(&x)?;
+        let diff = (ours - theirs.gelu_erf()?)?
+            .abs()?
+            .max_all()?
+            .to_scalar::<f32>()?;
+        assert!(diff < 1e-4, "f16 + GELU m={m} n={n} k={k}: {diff}");
 
         // int8: the reference is the f32 layer over the dequantised weights.
         let wf = w.to_dtype(DType::F32)?.to_vec2::<f32>()?;
@@ -583,6 +688,8 @@ mod tests {
 
     #[test]
     fn widened_path_matches_f32_linear() -> Result<()> {
-        check(20, 300, 128)
+        check(20, 300, 128)?;
+        // Enough rows that bias and GELU run as parallel tasks.
+        check(300, 300, 64)
     }
 }

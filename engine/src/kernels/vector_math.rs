@@ -54,10 +54,21 @@ fn erf(x: f32) -> f32 {
 }
 
 #[inline(always)]
+fn gelu_erf_one(x: f32) -> f32 {
+    0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+#[inline(always)]
 fn gelu_erf_generic(src: &[f32], dst: &mut [f32]) {
-    const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
     for (d, &x) in dst.iter_mut().zip(src) {
-        *d = 0.5 * x * (1.0 + erf(x * FRAC_1_SQRT_2));
+        *d = gelu_erf_one(x);
+    }
+}
+
+#[inline(always)]
+fn gelu_erf_in_place_generic(values: &mut [f32]) {
+    for v in values {
+        *v = gelu_erf_one(*v);
     }
 }
 
@@ -189,6 +200,10 @@ dispatch!(
 dispatch!(
     /// `dst[i] = x * Φ(x)` with the exact (erf) normal CDF, as in Whisper.
     gelu_erf_slice => gelu_erf_generic(src: &[f32], dst: &mut [f32])
+);
+dispatch!(
+    /// [`gelu_erf_slice`] over `values` in place.
+    gelu_erf_in_place => gelu_erf_in_place_generic(values: &mut [f32])
 );
 dispatch!(
     /// `scores[j] = q · rows[j * stride..][..q.len()]` for every `j` of `scores`: one

@@ -23,14 +23,28 @@ const SELF_ATTENTION_CHUNK: usize = 128;
 #[derive(Clone)]
 enum Projection {
     Packed(PackedLinear),
-    Dense(Linear),
+    Dense { linear: Linear, gelu: bool },
+}
+
+impl Projection {
+    /// The same layer followed by the exact GELU (fused into the product on the CPU).
+    fn with_gelu(self) -> Self {
+        match self {
+            Self::Packed(l) => Self::Packed(l.with_gelu()),
+            Self::Dense { linear, .. } => Self::Dense { linear, gelu: true },
+        }
+    }
 }
 
 impl Module for Projection {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
             Self::Packed(l) => l.forward(x),
-            Self::Dense(l) => l.forward(x),
+            Self::Dense {
+                linear,
+                gelu: false,
+            } => linear.forward(x),
+            Self::Dense { linear, gelu: true } => linear.forward(x)?.gelu_erf(),
         }
     }
 }
@@ -109,7 +123,10 @@ impl Weight {
     fn projection(&self, bias: Option<Tensor>) -> Result<Projection> {
         Ok(match self {
             Self::Packed(w) => Projection::Packed(PackedLinear::new(w.clone(), bias)?),
-            Self::Dense(w) => Projection::Dense(Linear::new(w.clone(), bias)),
+            Self::Dense(w) => Projection::Dense {
+                linear: Linear::new(w.clone(), bias),
+                gelu: false,
+            },
         })
     }
 
@@ -246,7 +263,8 @@ struct Block {
     self_attn: Attention,
     self_attn_ln: LayerNorm,
     cross_attn: Option<(Attention, LayerNorm)>,
-    fc1: Projection,
+    /// The MLP's first layer with its GELU.
+    fc1_gelu: Projection,
     fc2: Projection,
     mlp_ln: LayerNorm,
 }
@@ -265,20 +283,22 @@ impl Block {
             self_attn: Attention::load(vb.pp("self_attn"), d, n_head)?,
             self_attn_ln: layer_norm(&vb.pp("self_attn_layer_norm"), d)?,
             cross_attn,
-            fc1: linear(&vb.pp("fc1"), d, ffn, true)?,
+            // Exact erf GELU: the tanh approximation drifts from the reference after ~20 tokens.
+            fc1_gelu: linear(&vb.pp("fc1"), d, ffn, true)?.with_gelu(),
             fc2: linear(&vb.pp("fc2"), ffn, d, true)?,
             mlp_ln: layer_norm(&vb.pp("final_layer_norm"), d)?,
         })
     }
 
-    fn mlp(&self, x: &Tensor) -> Result<Tensor> {
-        // Exact erf GELU: the tanh approximation drifts from the reference after ~20 tokens.
-        self.fc2.forward(
-            &self
-                .fc1
-                .forward(&self.mlp_ln.forward(x)?)?
-                .apply(&kernels::gelu_erf)?,
-        )
+    /// `x + mlp(x)`.
+    fn mlp_residual(&self, x: &Tensor) -> Result<Tensor> {
+        let h = self.mlp_ln.forward(x)?;
+        match (&self.fc1_gelu, &self.fc2) {
+            (Projection::Packed(fc1), Projection::Packed(fc2)) => {
+                kernels::mlp_with_residual(fc1, fc2, &h, x)
+            }
+            (fc1, fc2) => x + fc2.forward(&fc1.forward(&h)?)?,
+        }
     }
 }
 
@@ -430,15 +450,15 @@ impl WhisperNetwork {
     /// `[b, n_mels, 3000]` log-mel → `[b, 1500, d_model]` audio features.
     pub fn encode(&self, mel: &Tensor) -> Result<Tensor> {
         let e = &self.encoder;
-        let x = kernels::gelu_erf(&e.conv1.forward(mel)?)?;
-        let x = kernels::gelu_erf(&e.conv2.forward(&x)?)?;
+        let x = kernels::gelu_erf_in_place(e.conv1.forward(mel)?)?;
+        let x = kernels::gelu_erf_in_place(e.conv2.forward(&x)?)?;
         let x = x.transpose(1, 2)?;
         let t = x.dim(1)?;
         let mut x = x.broadcast_add(&e.positions.narrow(0, 0, t)?)?;
         for block in &e.blocks {
             let h = block.self_attn_ln.forward(&x)?;
             x = (&x + block.self_attn.self_attend(&h)?)?;
-            x = (&x + block.mlp(&x)?)?;
+            x = block.mlp_residual(&x)?;
         }
         e.ln_post.forward(&x)
     }
@@ -512,7 +532,7 @@ impl WhisperNetwork {
                 .expect("decoder blocks have cross-attention");
             let q = attn.q.forward(&ln.forward(&x)?)?;
             x = (&x + attn.mix(&q, cross_k, cross_v, None)?.apply(&attn.out)?)?;
-            x = (&x + block.mlp(&x)?)?;
+            x = block.mlp_residual(&x)?;
         }
         cache.len += n;
         dec.ln.forward(&x)
@@ -573,7 +593,7 @@ impl WhisperNetwork {
                 })
                 .collect::<Result<Vec<_>>>()?;
             x = (&x + Tensor::cat(&mixed, 0)?.apply(&attn.out)?)?;
-            x = (&x + block.mlp(&x)?)?;
+            x = block.mlp_residual(&x)?;
         }
         for s in steps.iter_mut() {
             s.cache.len += 1;
