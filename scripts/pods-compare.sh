@@ -275,9 +275,12 @@ run_layout() { # name pods cpus
         -e RAMP_DOWN="$RAMP_DOWN" -e HOST=127.0.0.1 -e PORTS="$pod_ports" -e EVAL_DIR="$EVAL_DIR" \
         --summary-export "$dir/k6-summary.json" "$ROOT/scripts/loadtest.js" >"$dir/k6.log" 2>&1 &
     K6_PID=$!
+    printf 'k6_start=%s\n' "$(date +%s.%N)" >>"$dir/pods.txt"
     local busy="" k6_cpu=0 now
     while kill -0 "$K6_PID" 2>/dev/null; do
         sleep 5
+        # Requests answered so far (all pods), to rate the hold phase on its own.
+        printf '%s %s\n' "$(date +%s.%N)" "$(answered "${ports[@]}")" >>"$dir/answered.txt"
         # k6's CPU time, read while it still runs (the last reading is within 5 s of its end).
         now=$(proc_cpu_s "$K6_PID" 2>/dev/null) && k6_cpu=$now
         others=$(foreign_processes)
@@ -302,6 +305,16 @@ run_layout() { # name pods cpus
         printf 'load_end=%s k6_cpu_s=%s\n' "$(load1)" "$k6_cpu"
     } >>"$dir/pods.txt"
     stop_pods
+}
+
+# POST requests the pods on these ports have answered, any status (their metrics).
+answered() {
+    local port total=0
+    for port in "$@"; do
+        total=$((total + $(curl -fsS "http://127.0.0.1:$port/metrics" |
+            awk '$1 ~ /^stt_http_requests_total[{]/ && /method="POST"/ {s += $2} END {print s + 0}')))
+    done
+    echo "$total"
 }
 
 IFS=, read -r -a LAYOUTS <<<"$CONFIGS"
@@ -334,6 +347,26 @@ for name in configs.split(","):
             pod.setdefault(int(m[1]), {}).update(
                 (k, float(v)) for k, v in (kv.split("=") for kv in m[2].split()))
     load_end = re.search(r"load_end=(\S+)", pods_txt)[1]
+    # Hold-phase throughput: answered requests between the end of the ramp-up and the
+    # start of the ramp-down (samples every 5 s, interpolated), so that the ramps, where
+    # the VUs and not the server limit the rate, do not dilute it.
+    k6_start = float(re.search(r"k6_start=(\S+)", pods_txt)[1])
+    samples = [tuple(map(float, l.split())) for l in open(os.path.join(d, "answered.txt")) if l.strip()]
+
+    def seconds(text):
+        return sum(float(n) * {"s": 1, "m": 60, "h": 3600}[u] for n, u in re.findall(r"([\d.]+)([smh])", text))
+
+    def answered_at(t):
+        before = [x for x in samples if x[0] <= t]
+        after = [x for x in samples if x[0] >= t]
+        if not before or not after:
+            return None
+        (t0, n0), (t1, n1) = before[-1], after[0]
+        return n0 if t1 == t0 else n0 + (n1 - n0) * (t - t0) / (t1 - t0)
+
+    hold_from, hold_to = k6_start + seconds(ramp), k6_start + seconds(ramp) + seconds(hold)
+    n_from, n_to = answered_at(hold_from), answered_at(hold_to)
+    hold_rate = (n_to - n_from) / (hold_to - hold_from) if None not in (n_from, n_to) else None
     k6_cpu = float(re.search(r"k6_cpu_s=(\S+)", pods_txt)[1])
     dur, reqs, failed = metrics["http_req_duration"], metrics["http_reqs"], metrics["http_req_failed"]
     steps = sum(p.get("decoder_steps", 0) for p in pod.values())
@@ -348,7 +381,7 @@ for name in configs.split(","):
     rows.append({
         "layout": name, "pods": pods, "cpus_per_pod": cpus,
         "workers_per_pod": [int(p["workers"]) for p in per_pod],
-        "requests": int(reqs["count"]), "req_per_s": reqs["rate"],
+        "requests": int(reqs["count"]), "req_per_s": reqs["rate"], "hold_req_per_s": hold_rate,
         "p50_s": dur["med"] / 1000, "p95_s": dur["p(95)"] / 1000, "max_s": dur["max"] / 1000,
         "failure_pct": 100 * failed.get("value", failed.get("rate", 0.0)),
         "checks_pct": 100 * checks.get("value", checks.get("rate", 1.0)),
@@ -362,20 +395,26 @@ for name in configs.split(","):
     })
 
 by = {r["layout"]: r for r in rows}
+
+
+def fmt_rate(rate):
+    return "n/a" if rate is None else f"{rate:.2f}"
+
+
 lines = [
     f"Model {model}; k6 scripts/loadtest.js (preset steady): {vus} VUs, ramp {ramp}, hold {hold}, "
     f"ramp-down {ramp_down}; LibriSpeech clips from shared/eval, language=en-US, "
     f"no connection reuse, 1-3 s think time; k6 at nice {load_nice}, on the same cores; "
     f"STT_STREAMS_PER_WORKER={streams}.",
     "",
-    "| pods x CPU limit | workers/pod | requests | req/s | p50 | p95 | max | failures | peak memory per pod (VmHWM) | CPU s used per pod | requests per server CPU-s | mean decoder batch | throttled periods | k6 CPU-s |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| pods x CPU limit | workers/pod | requests | req/s | req/s in the hold | p50 | p95 | max | failures | peak memory per pod (VmHWM) | CPU s used per pod | requests per server CPU-s | mean decoder batch | throttled periods | k6 CPU-s |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 ]
 for r in rows:
     cpus = f"{r['cpus_per_pod']:g}"
     lines.append(
         f"| {r['pods']} x {cpus} | {', '.join(map(str, r['workers_per_pod']))} | {r['requests']} "
-        f"| {r['req_per_s']:.2f} | {r['p50_s']:.2f} s | {r['p95_s']:.2f} s | {r['max_s']:.2f} s "
+        f"| {r['req_per_s']:.2f} | {fmt_rate(r['hold_req_per_s'])} | {r['p50_s']:.2f} s | {r['p95_s']:.2f} s | {r['max_s']:.2f} s "
         f"| {r['failure_pct']:.2f} % | {', '.join(f'{m} MB' for m in r['peak_mem_mb'])} "
         f"| {', '.join(map(str, r['cpu_s']))} | {r['requests'] / max(sum(r['cpu_s']), 1e-9):.2f} "
         f"| {r['mean_decoder_batch']:.2f} "
@@ -395,6 +434,9 @@ if one and single:
     lines.append(f"Scaling with cores: (1 x 2 CPU) / (1 x 1 CPU) = {one['req_per_s']:.2f} / "
                  f"{single['req_per_s']:.2f} = **{scaling:.3f}** (2 workers on 2 CPUs against "
                  "1 worker on 1 CPU, same load).")
+    if one["hold_req_per_s"] and single["hold_req_per_s"]:
+        lines.append(f"In the hold phase alone: {one['hold_req_per_s']:.2f} / "
+                     f"{single['hold_req_per_s']:.2f} = **{one['hold_req_per_s'] / single['hold_req_per_s']:.3f}**.")
 notes = []
 if idle_check != "1":
     notes.append("run with --no-idle-check")
