@@ -255,7 +255,7 @@ fn with_int8<R>(codes: &Tensor, scales: &Tensor, f: impl FnOnce(&[i8], &[f32]) -
     Ok(f(codes, s))
 }
 
-fn contiguous<'a, T>(data: &'a [T], layout: &Layout, what: &str) -> Result<&'a [T]> {
+pub(super) fn contiguous<'a, T>(data: &'a [T], layout: &Layout, what: &str) -> Result<&'a [T]> {
     match layout.contiguous_offsets() {
         Some((a, b)) => Ok(&data[a..b]),
         None => bail!("packed matmul: {what} must be contiguous"),

@@ -7,7 +7,7 @@
 //! kernel's accumulation order depends on the inner dimension only, never on how many
 //! rows a call has (the test below checks this).
 
-use super::linear::{widened_matmul, PackedLinear, STREAMING_MAX_ROWS};
+use super::linear::{contiguous, widened_matmul, PackedLinear, STREAMING_MAX_ROWS};
 use candle_core::{bail, CpuStorage, CustomOp2, DType, Layout, Module, Result, Shape, Tensor};
 
 /// Rows per block: a 256 × 1536 f32 hidden block is 1.5 MB, and 256 rows keep the matrix
@@ -23,10 +23,7 @@ fn contiguous_f32<'a>(storage: &'a CpuStorage, layout: &Layout, what: &str) -> R
     let CpuStorage::F32(data) = storage else {
         bail!("mlp: {what} must be f32")
     };
-    match layout.contiguous_offsets() {
-        Some((a, b)) => Ok(&data[a..b]),
-        None => bail!("mlp: {what} must be contiguous"),
-    }
+    contiguous(data, layout, what)
 }
 
 impl CustomOp2 for BlockedMlp<'_> {
